@@ -1,0 +1,147 @@
+"""The inpainting engine: weights and device, pre- and post-processing, the preview → full stream.
+
+The encoder runs on a crop around the mask reduced to a working size; the implicit decoder then renders
+only the masked pixels, at the crop's own resolution. Pixels outside the mask are copied from the input.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from ..errors import ImageError, In2Error
+from ..model import IN2
+from ..model.coords import pixel_coords
+from .regions import context_box, fit_size
+from .weights import load_weights
+
+Cancel = Callable[[], bool] | object | None
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str  # "preview" or "full"
+    image: np.ndarray  # H×W×3 uint8, the whole photo with the hole filled
+    seconds: float
+    device: str
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise In2Error("CUDA was asked for but no CUDA device is available (use --device cpu)")
+    if device not in ("cpu", "cuda"):
+        raise In2Error(f"unknown device {device!r}: use auto, cpu or cuda")
+    return torch.device(device)
+
+
+def _cancelled(cancel: Cancel) -> bool:
+    if cancel is None:
+        return False
+    if hasattr(cancel, "is_set"):
+        return cancel.is_set()
+    return bool(cancel())
+
+
+def validate(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The mask as a bool array, after checking both inputs fit the contract."""
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ImageError("the image must be an H×W×3 uint8 RGB array")
+    if not isinstance(mask, np.ndarray) or mask.shape != image.shape[:2]:
+        got = getattr(mask, "shape", None)
+        raise ImageError(f"the mask is {got}, but the image is {image.shape[:2]}: they must be the same size")
+    return mask != 0
+
+
+class Inpainter:
+    def __init__(self, model: IN2, device: str = "auto", working_size: int = 512, preview_size: int = 256):
+        self.torch_device = resolve_device(device)
+        self.model = model.to(self.torch_device).eval()
+        self.working_size = working_size
+        self.preview_size = preview_size
+
+    @classmethod
+    def load(
+        cls,
+        weights: str | Path | None = None,
+        device: str = "auto",
+        working_size: int = 512,
+        preview_size: int = 256,
+    ) -> Inpainter:
+        return cls(load_weights(weights), device, working_size, preview_size)
+
+    @property
+    def device(self) -> str:
+        return self.torch_device.type
+
+    def inpaint(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return self._run(image, validate(image, mask), preview=False)
+
+    def stream(self, image: np.ndarray, mask: np.ndarray, cancel: Cancel = None) -> Iterator[Stage]:
+        """The preview, then the full-resolution result; stops early once `cancel` is set."""
+        hole = validate(image, mask)
+        for name in ("preview", "full"):
+            if _cancelled(cancel):
+                return
+            start = time.perf_counter()
+            result = self._run(image, hole, preview=name == "preview")
+            yield Stage(name, result, time.perf_counter() - start, self.device)
+
+    def _run(self, image: np.ndarray, hole: np.ndarray, preview: bool) -> np.ndarray:
+        out = image.copy()
+        if not hole.any():
+            return out
+        box = context_box(hole)
+        crop, crop_hole = image[box.slices], hole[box.slices]
+        long_side = self.preview_size if preview else self.working_size
+        work_h, work_w = fit_size(box.height, box.width, long_side)
+        small, small_hole = self._working_inputs(crop, crop_hole, work_h, work_w)
+        with torch.inference_mode():
+            latents = self.model.encode(*self._to_tensors(small, small_hole))
+            if preview:
+                fill = self._preview_fill(latents, small, small_hole, crop_hole)
+            else:
+                fill = self._decode(latents, crop_hole, (box.height, box.width), stages=None)
+        region = out[box.slices]
+        region[crop_hole] = fill
+        return out
+
+    @staticmethod
+    def _working_inputs(crop: np.ndarray, crop_hole: np.ndarray, h: int, w: int):
+        if (h, w) == crop.shape[:2]:
+            return crop, crop_hole
+        image = cv2.resize(crop, (w, h), interpolation=cv2.INTER_AREA)
+        # Any working pixel that touches the hole counts as hole, so no hole colour leaks into the input.
+        hole = cv2.resize(crop_hole.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) > 0
+        return image, hole
+
+    def _to_tensors(self, image: np.ndarray, hole: np.ndarray):
+        dev = self.torch_device
+        image_t = torch.from_numpy(np.ascontiguousarray(image)).to(dev).permute(2, 0, 1)[None].float() / 255
+        hole_t = torch.from_numpy(hole).to(dev)[None, None].float()
+        return image_t, hole_t
+
+    def _decode(self, latents, hole: np.ndarray, out_size, stages) -> np.ndarray:
+        """uint8 (N, 3) values for the pixels of `hole`, decoded at `out_size`."""
+        rows, cols = (torch.from_numpy(a).to(self.torch_device) for a in np.nonzero(hole))
+        coords = pixel_coords(rows, cols, *out_size)
+        batch = torch.zeros(len(coords), dtype=torch.long, device=self.torch_device)
+        rgb = self.model.decode(latents, coords, batch, out_size, stages=stages)[-1]
+        return (rgb.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
+
+    def _preview_fill(self, latents, small: np.ndarray, small_hole: np.ndarray, crop_hole: np.ndarray):
+        """The coarse level alone, decoded at the working size and scaled up into the crop's hole. The
+        known context stays around the fill so that scaling up blends with real colours, not black."""
+        small = small.copy()
+        small[small_hole] = self._decode(latents, small_hole, small_hole.shape, stages=1)
+        h, w = crop_hole.shape
+        if small.shape[:2] != (h, w):
+            small = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+        return small[crop_hole]
