@@ -21,8 +21,7 @@ def save_weights(model: IN2, path: str | Path, half: bool = False, metadata: dic
     """Write atomically; `half` stores float16 (the shipped file), loading casts back to float32."""
     path = Path(path)
     tensors = {
-        k: (v.half() if half and v.is_floating_point() else v).contiguous()
-        for k, v in model.state_dict().items()
+        k: (v.half() if half and v.is_floating_point() else v).contiguous() for k, v in model.state_dict().items()
     }
     meta = {CONFIG_KEY: model.config.to_json(), **(metadata or {})}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -67,9 +66,7 @@ def load_weights(path: str | Path | None = None) -> IN2:
     unexpected = sorted(set(state) - set(expected))
     if missing or unexpected:
         names = ", ".join((missing or unexpected)[:3])
-        raise WeightsError(
-            f"{path} does not fit this network: {'missing' if missing else 'unexpected'} {names}"
-        )
+        raise WeightsError(f"{path} does not fit this network: {'missing' if missing else 'unexpected'} {names}")
     for key, value in expected.items():
         if state[key].shape != value.shape:
             raise WeightsError(

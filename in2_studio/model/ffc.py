@@ -62,9 +62,7 @@ class FFC(nn.Module):
         pad = kernel_size // 2
         self.to_local = nn.Conv2d(in_channels, local_out, kernel_size, stride, pad) if local_out else None
         self.local_to_global = (
-            nn.Conv2d(self.local_in, global_out, kernel_size, stride, pad)
-            if global_out and self.local_in
-            else None
+            nn.Conv2d(self.local_in, global_out, kernel_size, stride, pad) if global_out and self.local_in else None
         )
         self.global_to_global = (
             SpectralTransform(self.global_in, global_out, stride) if global_out and self.global_in else None

@@ -20,10 +20,7 @@ class IN2(nn.Module):
         self.encoder = DownsampleProcessingEncoder(config)
         dim = config.channels[-1]
         self.attention = nn.Sequential(
-            *(
-                NeighborHybridAttention(dim, config.heads, config.kernel)
-                for _ in range(config.attention_blocks)
-            )
+            *(NeighborHybridAttention(dim, config.heads, config.kernel) for _ in range(config.attention_blocks))
         )
         self.decoder = ImplicitPyramidDecoder(
             [config.channels[i] for i in config.decoder_levels], config.decoder_hidden, config.fourier_bands

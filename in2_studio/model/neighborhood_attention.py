@@ -52,11 +52,7 @@ def neighborhood_attention(
 
     # Queries grouped into tiles (padding rows/columns repeat the last one and are dropped at the end).
     qt = q[:, :, qy.to(dev)][:, :, :, qx.to(dev)]
-    qt = (
-        qt.view(b, heads, ny, ty, nx, tx, d)
-        .permute(0, 1, 2, 4, 3, 5, 6)
-        .reshape(b, heads, ny, nx, ty * tx, d)
-    )
+    qt = qt.view(b, heads, ny, ty, nx, tx, d).permute(0, 1, 2, 4, 3, 5, 6).reshape(b, heads, ny, nx, ty * tx, d)
 
     def key_tiles(t: torch.Tensor) -> torch.Tensor:
         t = t[:, :, ky.to(dev)][:, :, :, :, kx.to(dev)]  # (B, heads, ny, Ly, nx, Lx, d)
@@ -74,11 +70,7 @@ def neighborhood_attention(
     bias = bias.reshape(heads, ny, nx, ty * tx, ly * lx).to(q.dtype)
 
     out = F.scaled_dot_product_attention(qt, kt, vt, attn_mask=bias)
-    out = (
-        out.view(b, heads, ny, nx, ty, tx, d)
-        .permute(0, 1, 2, 4, 3, 5, 6)
-        .reshape(b, heads, ny * ty, nx * tx, d)
-    )
+    out = out.view(b, heads, ny, nx, ty, tx, d).permute(0, 1, 2, 4, 3, 5, 6).reshape(b, heads, ny * ty, nx * tx, d)
     return out[:, :, :h, :w]
 
 
@@ -105,9 +97,7 @@ class NeighborHybridAttention(nn.Module):
     """NHA block: neighborhood attention beside a convolutional channel-attention branch, then an MLP.
     The conv branch is scaled down (as HAT does) so that attention leads and the conv refines."""
 
-    def __init__(
-        self, dim: int, heads: int, kernel: int = 7, mlp_ratio: float = 2.0, conv_scale: float = 0.01
-    ):
+    def __init__(self, dim: int, heads: int, kernel: int = 7, mlp_ratio: float = 2.0, conv_scale: float = 0.01):
         super().__init__()
         self.norm1 = nn.LayerNorm(dim)
         self.attention = NeighborhoodAttention(dim, heads, kernel)
