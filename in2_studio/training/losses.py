@@ -1,0 +1,41 @@
+"""Training losses. There are no ImageNet weights on this machine, so no VGG perceptual loss: an L1 on the
+hole (what PSNR rewards) and an SSIM term on the composited image (local structure and contrast, which L1
+alone blurs away)."""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+import torch.nn.functional as F
+
+
+@functools.lru_cache(maxsize=4)
+def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    x = torch.arange(size, dtype=torch.float32) - size // 2
+    g = torch.exp(-(x**2) / (2 * sigma**2))
+    g = g / g.sum()
+    return (g[:, None] * g[None, :])[None, None]
+
+
+def ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Mean SSIM of (B, C, H, W) images in [0, 1] (Wang et al. 2004, Gaussian 11×11 window, σ = 1.5)."""
+    c = a.shape[1]
+    size = min(11, a.shape[-2], a.shape[-1]) | 1
+    window = _gaussian_window(size).to(a.device, a.dtype).expand(c, 1, size, size)
+
+    def blur(x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, window, groups=c)
+
+    mu_a, mu_b = blur(a), blur(b)
+    var_a = blur(a * a) - mu_a**2
+    var_b = blur(b * b) - mu_b**2
+    cov = blur(a * b) - mu_a * mu_b
+    c1, c2 = 0.01**2, 0.03**2
+    score = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
+    return score.mean()
+
+
+def hole_l1(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """L1 over the hole's pixels: the decoder renders only those, so every term here is a hole pixel."""
+    return (prediction - target).abs().mean()

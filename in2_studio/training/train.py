@@ -1,0 +1,215 @@
+"""The training loop: adaptive crops, encoder inputs shrunk by a random factor, the decoder supervised at
+the crop's full resolution on the hole's pixels; AdamW, an EMA of the weights, resumable checkpoints.
+
+`in2-studio train --config configs/base.toml [--resume] [--steps N] [--out DIR]`
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from tqdm import tqdm
+
+from ..engine.weights import DEFAULT_WEIGHTS, load_weights, save_weights
+from ..errors import In2Error
+from ..model import IN2, IN2Config
+from ..model.coords import pixel_coords
+from .crops import FaceCrops
+from .faces import training_files
+from .losses import hole_l1, ssim
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    preset: str = "base"
+    batch_size: int = 8
+    long_side: tuple[int, int] = (96, 192)
+    prefetch: int = 2
+    steps: int = 1_000_000
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup: int = 300
+    ema_decay: float = 0.999
+    coarse_weight: float = 0.5
+    ssim_weight: float = 0.3
+    native_scale_probability: float = 0.4
+    max_scale: float = 4.0
+    seed: int = 0
+    threads: int = 1
+    log_every: int = 25
+    checkpoint_every: int = 250
+    out: str = "~/.cache/in2-studio/runs/base"
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> TrainSettings:
+        try:
+            with open(path, "rb") as f:
+                raw = tomllib.load(f)
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            raise In2Error(f"cannot read training configuration {path}: {e}") from None
+        values = {"preset": raw.get("model", {}).get("preset", "base"), **raw.get("data", {}), **raw.get("train", {})}
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise In2Error(f"{path}: unknown settings {', '.join(unknown)}")
+        if "long_side" in values:
+            values["long_side"] = tuple(values["long_side"])
+        return cls(**values)
+
+    def model_config(self) -> IN2Config:
+        presets = {"base": IN2Config.base, "tiny": IN2Config.tiny}
+        if self.preset not in presets:
+            raise In2Error(f"unknown model preset {self.preset!r}: use one of {', '.join(presets)}")
+        return presets[self.preset]()
+
+
+def shrink(image: torch.Tensor, mask: torch.Tensor, scale: float):
+    """The encoder's input: the crop shrunk by `scale`; a working pixel touching the hole is hole."""
+    h, w = image.shape[-2:]
+    size = (max(8, round(h / scale)), max(8, round(w / scale)))
+    if size == (h, w):
+        return image, mask
+    return F.interpolate(image, size, mode="area"), (F.interpolate(mask, size, mode="area") > 0).float()
+
+
+def step_loss(model: IN2, batch: dict, settings: TrainSettings, rng: np.random.Generator):
+    """The loss of one batch and its parts, for logging."""
+    image, mask = batch["image"], batch["mask"]
+    h, w = image.shape[-2:]
+    native = rng.random() < settings.native_scale_probability
+    scale = 1.0 if native else float(rng.uniform(1.0, settings.max_scale))
+    latents = model.encode(*shrink(image, mask, scale))
+    b, y, x = torch.nonzero(mask[:, 0] > 0.5, as_tuple=True)
+    coords = pixel_coords(y, x, h, w)
+    target = image[b, :, y, x]
+    levels = model.decode(latents, coords, b, (h, w))
+    fine_l1 = hole_l1(levels[-1], target)
+    coarse_l1 = hole_l1(levels[0], target) if len(levels) > 1 else fine_l1.new_zeros(())
+    composite = image.clone()
+    composite[b, :, y, x] = levels[-1]
+    structure = 1 - ssim(composite, image)
+    loss = fine_l1 + settings.coarse_weight * coarse_l1 + settings.ssim_weight * structure
+    parts = {"l1": fine_l1.item(), "coarse": coarse_l1.item(), "1-ssim": structure.item(), "scale": scale}
+    return loss, parts
+
+
+class Checkpoint:
+    """`checkpoint.pt` in the run folder (tensors and plain values only: loaded with weights_only=True) and
+    `ema.safetensors` beside it, the weights the app loads."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.path = folder / "checkpoint.pt"
+        self.ema_path = folder / "ema.safetensors"
+
+    def save(self, model: IN2, ema: AveragedModel, optimizer, step: int, settings: TrainSettings) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        state = {
+            "model": model.state_dict(),
+            "ema": ema.module.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "step": step,
+            "config": model.config.to_json(),
+        }
+        tmp = self.path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, self.path)
+        save_weights(ema.module, self.ema_path, metadata={"step": str(step), "seed": str(settings.seed)})
+
+    def load(self) -> dict | None:
+        if not self.path.is_file():
+            return None
+        return torch.load(self.path, map_location="cpu", weights_only=True)
+
+
+def learning_rate(step: int, settings: TrainSettings) -> float:
+    if settings.warmup and step < settings.warmup:
+        return settings.lr * (step + 1) / settings.warmup
+    return settings.lr
+
+
+def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int | None = None, quiet=False) -> int:
+    """Train until `steps` (or the settings' steps) in total; returns the step reached."""
+    torch.set_num_threads(settings.threads)
+    torch.manual_seed(settings.seed)
+    config = settings.model_config()
+    model = IN2(config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(settings.ema_decay), use_buffers=True)
+    checkpoint = Checkpoint(out)
+    start = 0
+    state = checkpoint.load() if resume else None
+    if state is not None:
+        if state["config"] != config.to_json():
+            raise In2Error(f"{checkpoint.path} was trained with another network configuration")
+        model.load_state_dict(state["model"])
+        ema.module.load_state_dict(state["ema"])
+        optimizer.load_state_dict(state["optimizer"])
+        start = state["step"]
+        print(f"resumed from {checkpoint.path} at step {start}", file=sys.stderr)
+    elif resume and DEFAULT_WEIGHTS.is_file():
+        shipped = load_weights(DEFAULT_WEIGHTS)
+        if shipped.config == config:
+            # The durable checkpoint: a new machine continues from the weights in the repo.
+            model.load_state_dict(shipped.state_dict())
+            ema.module.load_state_dict(shipped.state_dict())
+            print(f"no checkpoint in {out}: continuing from {DEFAULT_WEIGHTS}", file=sys.stderr)
+
+    total = steps if steps is not None else settings.steps
+    files = training_files()
+    batches = FaceCrops(files, settings.batch_size, settings.long_side, settings.seed, start, settings.prefetch)
+    out.mkdir(parents=True, exist_ok=True)
+    model.train()
+    seen, clock, step = 0, time.perf_counter(), start
+    bar = tqdm(total=total, initial=start, disable=quiet, dynamic_ncols=True, smoothing=0.05)
+    with open(out / "train.log", "a") as log, bar:
+        for step, batch in enumerate(batches, start=start):
+            if step >= total:
+                break
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(step, settings)
+            loss, parts = step_loss(model, batch, settings, np.random.default_rng([settings.seed, step, 1]))
+            if not math.isfinite(loss.item()):
+                raise In2Error(f"the loss became {loss.item()} at step {step}: lower the learning rate")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            ema.update_parameters(model)
+            seen += batch["image"].shape[0]
+            bar.update(1)
+            if (step + 1) % settings.log_every == 0:
+                rate = seen / (time.perf_counter() - clock)
+                bar.set_postfix(loss=f"{loss.item():.4f}", l1=f"{parts['l1']:.4f}", img_s=f"{rate:.1f}")
+                figures = " ".join(f"{k} {v:.5f}" for k, v in parts.items())
+                log.write(f"step {step + 1} loss {loss.item():.5f} {figures} img/s {rate:.2f} {time.strftime('%X')}\n")
+                log.flush()
+                seen, clock = 0, time.perf_counter()
+            if (step + 1) % settings.checkpoint_every == 0:
+                checkpoint.save(model, ema, optimizer, step + 1, settings)
+        else:
+            step += 1
+    reached = min(step, total)
+    if reached > start:
+        checkpoint.save(model, ema, optimizer, reached, settings)
+    return reached
+
+
+def run(args) -> int:
+    settings = TrainSettings.from_toml(args.config)
+    out = Path(args.out or settings.out).expanduser()
+    reached = train(settings, out, resume=args.resume, steps=args.steps)
+    print(f"trained to step {reached}; weights: {out / 'ema.safetensors'}")
+    return 0
