@@ -1,0 +1,185 @@
+"""Adaptive training batches: random aspect ratio and size per batch, so that no shape is special.
+
+Batch `i` of a `FaceCrops` depends only on (seed, i): a resumed run continues the same sequence from its step.
+"""
+
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from in2_studio.errors import ImageError
+from in2_studio.training.faces import landmarks_for
+from in2_studio.training.masks import training_mask
+
+MIN_ASPECT, MAX_ASPECT = 0.5, 2.0  # width / height
+SIZE_STEP = 8  # the network downsamples three times
+
+
+def batch_shape(rng: np.random.Generator, long_side: tuple[int, int]) -> tuple[int, int]:
+    """A random (h, w): aspect ratio log-uniform in [1/2, 2], long side in [lo, hi], multiples of 8."""
+    lo, hi = long_side
+    aspect = float(np.exp(rng.uniform(np.log(MIN_ASPECT), np.log(MAX_ASPECT))))
+    long = int(rng.integers(lo, hi + 1))
+    short = long / aspect if aspect >= 1 else long * aspect
+    long_px = max(SIZE_STEP, int(round(long / SIZE_STEP)) * SIZE_STEP)
+    short_px = max(SIZE_STEP, int(round(short / SIZE_STEP)) * SIZE_STEP)
+    return (short_px, long_px) if aspect >= 1 else (long_px, short_px)
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ImageError(f"Cannot read training image: {path}")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def random_crop(
+    rng: np.random.Generator, image: np.ndarray, landmarks: np.ndarray, h: int, w: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Crop a region of aspect w/h spanning 50 %–100 % of the largest such region, placed around the face,
+    and resize it to (h, w). Returns the uint8 crop and the landmarks in its pixels."""
+    src_h, src_w = image.shape[:2]
+    aspect = w / h
+    max_w = min(float(src_w), src_h * aspect)
+    scale = rng.uniform(0.5, 1.0)
+    crop_w = max(2.0, max_w * scale)
+    crop_h = max(2.0, crop_w / aspect)
+    # Centre near the face, within a quarter of the crop, then keep the crop inside the photo.
+    face_x, face_y = landmarks.mean(axis=0)
+    cx = face_x + rng.uniform(-0.25, 0.25) * crop_w
+    cy = face_y + rng.uniform(-0.25, 0.25) * crop_h
+    x0 = float(np.clip(cx - crop_w / 2, 0, src_w - crop_w))
+    y0 = float(np.clip(cy - crop_h / 2, 0, src_h - crop_h))
+    ix0, iy0 = int(round(x0)), int(round(y0))
+    ix1, iy1 = min(src_w, int(round(x0 + crop_w))), min(src_h, int(round(y0 + crop_h)))
+    region = image[iy0:iy1, ix0:ix1]
+    crop = cv2.resize(region, (w, h), interpolation=cv2.INTER_AREA)
+    sx, sy = w / (ix1 - ix0), h / (iy1 - iy0)
+    points = np.empty_like(landmarks, dtype=np.float32)
+    points[:, 0] = (landmarks[:, 0] - ix0 + 0.5) * sx - 0.5  # pixel centres map to pixel centres
+    points[:, 1] = (landmarks[:, 1] - iy0 + 0.5) * sy - 0.5
+    return crop, points
+
+
+def hflip(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mirror the crop; the eye on the image's left stays first, so the two eyes swap places."""
+    w = image.shape[1]
+    points = landmarks.copy()
+    points[:, 0] = w - 1 - points[:, 0]
+    points[[0, 1]] = points[[1, 0]]
+    return np.ascontiguousarray(image[:, ::-1]), points
+
+
+def colour_jitter(rng: np.random.Generator, image: np.ndarray, amount: float = 0.1) -> np.ndarray:
+    """Brightness, contrast and saturation, each by a factor in [1 - amount, 1 + amount]; float32 [0, 1]."""
+    x = image.astype(np.float32) * (1.0 / 255.0)
+    brightness, contrast, saturation = rng.uniform(1 - amount, 1 + amount, size=3)
+    x *= brightness
+    gray = x @ np.array([0.299, 0.587, 0.114], np.float32)
+    x = (x - gray.mean()) * contrast + gray.mean()
+    gray = gray[..., None] * contrast + gray.mean() * (1 - contrast)
+    x = (x - gray) * saturation + gray
+    return np.clip(x, 0.0, 1.0, out=x)
+
+
+class FaceCrops:
+    """An endless, seeded stream of training batches: dicts of `image` (B,3,h,w) float32 in [0, 1],
+    `mask` (B,1,h,w) float32 {0, 1} (1 = hole) and `landmarks` (B,4,2) in crop pixels (x, y).
+
+    `prefetch` > 0 prepares that many batches ahead on a background thread (OpenCV releases the GIL)."""
+
+    def __init__(
+        self,
+        files: Sequence[Path],
+        batch_size: int,
+        long_side: tuple[int, int] = (96, 192),
+        seed: int = 0,
+        start: int = 0,
+        prefetch: int = 0,
+        flip: bool = True,
+        jitter: float = 0.1,
+    ):
+        if not files:
+            raise ValueError("FaceCrops needs at least one training file")
+        if long_side[0] > long_side[1] or long_side[0] < SIZE_STEP * 2:
+            raise ValueError(f"bad long_side range {long_side}")
+        self.files = list(files)
+        self.batch_size = batch_size
+        self.long_side = long_side
+        self.seed = seed
+        self.start = start
+        self.prefetch = prefetch
+        self.flip = flip
+        self.jitter = jitter
+
+    def sample(self, rng: np.random.Generator, path: Path, h: int, w: int):
+        image = read_rgb(path)
+        crop, points = random_crop(rng, image, landmarks_for(path, image.shape), h, w)
+        if self.flip and rng.random() < 0.5:
+            crop, points = hflip(crop, points)
+        pixels = colour_jitter(rng, crop, self.jitter) if self.jitter else crop.astype(np.float32) / 255.0
+        mask = training_mask(rng, h, w, points)
+        return pixels, mask, points
+
+    def batch(self, index: int) -> dict[str, torch.Tensor]:
+        """Batch number `index`: the same for the same seed, files and settings."""
+        rng = np.random.default_rng([self.seed, index])
+        h, w = batch_shape(rng, self.long_side)
+        picks = rng.integers(0, len(self.files), size=self.batch_size)
+        images = np.empty((self.batch_size, h, w, 3), np.float32)
+        masks = np.empty((self.batch_size, 1, h, w), np.float32)
+        points = np.empty((self.batch_size, 4, 2), np.float32)
+        for b, pick in enumerate(picks):
+            images[b], masks[b, 0], points[b] = self.sample(rng, self.files[pick], h, w)
+        return {
+            "image": torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(),
+            "mask": torch.from_numpy(masks),
+            "landmarks": torch.from_numpy(points),
+        }
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        if self.prefetch <= 0:
+            index = self.start
+            while True:
+                yield self.batch(index)
+                index += 1
+        else:
+            yield from self._prefetched()
+
+    def _prefetched(self) -> Iterator[dict[str, torch.Tensor]]:
+        ready: queue.Queue = queue.Queue(maxsize=self.prefetch)
+        stop = threading.Event()
+
+        def produce() -> None:
+            index = self.start
+            while not stop.is_set():
+                try:
+                    item = self.batch(index)
+                except Exception as error:  # hand it to the consumer, who raises it
+                    item = error
+                while not stop.is_set():
+                    try:
+                        ready.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if isinstance(item, Exception):
+                    return
+                index += 1
+
+        worker = threading.Thread(target=produce, name="face-crops", daemon=True)
+        worker.start()
+        try:
+            while True:
+                item = ready.get()
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            worker.join(timeout=5)

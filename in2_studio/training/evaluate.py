@@ -1,0 +1,222 @@
+"""`in2-studio eval`: IN² beside OpenCV's Telea and Navier-Stokes on fixed, seeded holes in held-out faces.
+
+Every image of the chosen split (or an evenly spaced `--limit` of them) gets one mask, the kinds taking turns
+(eyes, nose and mouth, strokes, a large box); a mask's shape is seeded by the image's file name, so the same
+images get the same holes on every run. All three methods see the same image, with the hole blanked. Scores are
+means over images of each image's value (PSNR and hole PSNR in dB, SSIM, L1 in [0, 1] units).
+Writes OUT/results.md (the table, also printed), OUT/results.json (means and per-image numbers) and
+OUT/contact_sheet.png (masked input, Telea, IN², original).
+"""
+
+import json
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from in2_studio.errors import In2Error, OutputError
+from in2_studio.training.crops import read_rgb
+from in2_studio.training.faces import face_files, landmarks_for
+from in2_studio.training.masks import EVAL_KINDS, eval_mask
+from in2_studio.training.metrics import hole_psnr, l1, psnr, ssim
+
+DATASETS = {
+    "lfw-test": ("lfw", "test"),
+    "celeba-test": ("celeba", "test"),
+    "celeba-val": ("celeba", "val"),
+}
+METRICS = ("psnr", "ssim", "hole_psnr", "l1")
+METRIC_HEADERS = {"psnr": "PSNR ↑", "ssim": "SSIM ↑", "hole_psnr": "hole PSNR ↑", "l1": "L1 ↓"}
+IN2 = "IN²"
+TELEA = "Telea"
+NAVIER_STOKES = "Navier-Stokes"
+CLASSICAL_RADIUS = 5
+HOLE_COLOUR = (255, 0, 255)  # the flat colour a hole is shown in on the contact sheet
+SHEET_CELL_HEIGHT = 200
+
+
+def telea(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    return cv2.inpaint(image, mask.astype(np.uint8) * 255, CLASSICAL_RADIUS, cv2.INPAINT_TELEA)
+
+
+def navier_stokes(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    return cv2.inpaint(image, mask.astype(np.uint8) * 255, CLASSICAL_RADIUS, cv2.INPAINT_NS)
+
+
+def select_files(files: Sequence[Path], limit: int | None) -> list[Path]:
+    """All files, or `limit` of them evenly spaced over the sorted list (many people, not the first few)."""
+    files = list(files)
+    if limit is None or limit >= len(files):
+        return files
+    if limit < 1:
+        raise In2Error(f"--limit must be at least 1, got {limit}")
+    picks = np.unique(np.linspace(0, len(files) - 1, limit).round().astype(int))
+    return [files[i] for i in picks]
+
+
+def mask_seed(path: Path, seed: int) -> int:
+    """A seed from the file's own name (person/file), so its hole does not depend on which others are run."""
+    name = f"{Path(path).parent.name}/{Path(path).name}"
+    return (zlib.crc32(name.encode()) + 1_000_003 * seed) % (2**32)
+
+
+def score(original: np.ndarray, result: np.ndarray, mask: np.ndarray) -> dict[str, float]:
+    return {
+        "psnr": psnr(original, result),
+        "ssim": ssim(original, result),
+        "hole_psnr": hole_psnr(original, result, mask),
+        "l1": l1(original, result),
+    }
+
+
+def summarise(rows: list[dict], methods: Sequence[str]) -> dict[str, dict[str, dict[str, float]]]:
+    """Mean of each metric per mask kind and method, plus "all" over every image."""
+    summary: dict[str, dict[str, dict[str, float]]] = {}
+    for kind in (*EVAL_KINDS, "all"):
+        chosen = [r for r in rows if kind in ("all", r["kind"])]
+        if not chosen:
+            continue
+        summary[kind] = {
+            method: {m: float(np.mean([r["scores"][method][m] for r in chosen])) for m in METRICS}
+            | {"images": len(chosen)}
+            for method in methods
+        }
+    return summary
+
+
+def markdown_table(summary: dict, methods: Sequence[str], title: str) -> str:
+    lines = [f"### {title}", "", "| mask | method | images | " + " | ".join(METRIC_HEADERS.values()) + " |"]
+    lines.append("| --- | --- | ---: | " + " | ".join("---:" for _ in METRICS) + " |")
+    for kind, by_method in summary.items():
+        for method in methods:
+            values = by_method[method]
+            cells = [f"{values['psnr']:.2f}", f"{values['ssim']:.4f}", f"{values['hole_psnr']:.2f}"]
+            cells.append(f"{values['l1']:.4f}")
+            name = f"**{method}**" if method == IN2 else method
+            lines.append(f"| {kind} | {name} | {values['images']} | " + " | ".join(cells) + " |")
+    if IN2 in methods and TELEA in methods:
+        lines += ["", "IN² − Telea, hole PSNR (dB): "]
+        gains = [f"{k} {v[IN2]['hole_psnr'] - v[TELEA]['hole_psnr']:+.2f}" for k, v in summary.items()]
+        lines[-1] += ", ".join(gains)
+    return "\n".join(lines) + "\n"
+
+
+def _cell(image: np.ndarray, label: str) -> np.ndarray:
+    h, w = image.shape[:2]
+    width = max(1, round(w * SHEET_CELL_HEIGHT / h))
+    cell = cv2.resize(image, (width, SHEET_CELL_HEIGHT), interpolation=cv2.INTER_AREA)
+    cell = np.pad(cell, ((20, 2), (2, 2), (0, 0)), constant_values=255)
+    cv2.putText(cell, label, (4, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+    return cell
+
+
+def contact_sheet(examples: list[dict]) -> np.ndarray:
+    """Rows of (masked input, Telea, IN², original), labelled; RGB uint8."""
+    rows = []
+    for ex in examples:
+        shown = ex["original"].copy()
+        shown[ex["mask"]] = HOLE_COLOUR
+        cells = [
+            _cell(shown, f"{ex['kind']}: {ex['file']}"[:28]),
+            _cell(ex[TELEA], f"Telea {ex['scores'][TELEA]['hole_psnr']:.1f} dB"),
+            _cell(ex[IN2], f"IN2 {ex['scores'][IN2]['hole_psnr']:.1f} dB"),
+            _cell(ex["original"], "original"),
+        ]
+        rows.append(np.hstack(cells))
+    width = max(r.shape[1] for r in rows)
+    rows = [np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows]
+    return np.vstack(rows)
+
+
+def _write(path: Path, write: Callable[[Path], object]) -> None:
+    try:
+        if write(path) is False:
+            raise OSError("the encoder refused it")
+    except OSError as error:
+        raise OutputError(f"Cannot write {path}: {error}") from error
+
+
+def evaluate(
+    inpainter,
+    files: Sequence[Path],
+    out_dir: Path,
+    *,
+    title: str = "evaluation",
+    seed: int = 0,
+    rows_per_kind: int = 2,
+    progress: bool = True,
+) -> dict:
+    """Inpaint each file's fixed hole with `inpainter.inpaint(image, mask)`, Telea and Navier-Stokes; score
+    them against the original; write results.md, results.json and contact_sheet.png into `out_dir`.
+    Returns the results dict (also in results.json)."""
+    if not files:
+        raise In2Error("No images to evaluate")
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"Cannot create the output folder {out_dir}: {error}") from error
+    methods = {IN2: inpainter.inpaint, TELEA: telea, NAVIER_STOKES: navier_stokes}
+    seconds = dict.fromkeys(methods, 0.0)
+    rows, examples = [], []
+    for index, path in enumerate(tqdm(files, desc=f"eval {title}", unit="img", disable=not progress)):
+        original = read_rgb(path)
+        kind = EVAL_KINDS[index % len(EVAL_KINDS)]
+        mask = eval_mask(kind, *original.shape[:2], landmarks_for(path, original.shape), mask_seed(path, seed))
+        holed = original.copy()
+        holed[mask] = 0  # no method may see what was under the hole
+        results, scores = {}, {}
+        for name, method in methods.items():
+            start = time.perf_counter()
+            result = np.asarray(method(holed, mask))
+            seconds[name] += time.perf_counter() - start
+            if result.shape != original.shape or result.dtype != np.uint8:
+                raise In2Error(f"{name} returned {result.dtype} {result.shape} for {path}, not {original.shape}")
+            results[name], scores[name] = result, score(original, result, mask)
+        row = {"file": f"{path.parent.name}/{path.name}", "kind": kind, "hole": float(mask.mean())}
+        rows.append(row | {"scores": scores})
+        if sum(ex["kind"] == kind for ex in examples) < rows_per_kind:
+            examples.append(row | {"scores": scores, "original": original, "mask": mask} | results)
+
+    names = list(methods)
+    summary = summarise(rows, names)
+    table = markdown_table(summary, names, f"{title}: {len(rows)} images")
+    timing = {name: seconds[name] / len(rows) for name in names}
+    table += "\nSeconds per image: " + ", ".join(f"{n} {t:.3f}" for n, t in timing.items()) + "\n"
+    results = {
+        "title": title,
+        "images": len(rows),
+        "seed": seed,
+        "methods": names,
+        "summary": summary,
+        "seconds_per_image": timing,
+        "per_image": rows,
+    }
+    examples.sort(key=lambda ex: EVAL_KINDS.index(ex["kind"]))
+    sheet = cv2.cvtColor(contact_sheet(examples), cv2.COLOR_RGB2BGR)
+    _write(out_dir / "results.md", lambda p: p.write_text(table))
+    _write(out_dir / "results.json", lambda p: p.write_text(json.dumps(results, indent=1)))
+    _write(out_dir / "contact_sheet.png", lambda p: cv2.imwrite(str(p), sheet))
+    return results | {"table": table}
+
+
+def run(args) -> int:
+    """The `in2-studio eval` command: --weights W --data lfw-test|celeba-test [--out DIR] [--limit N]
+    [--device auto|cpu|cuda]."""
+    from in2_studio.engine import Inpainter  # the engine is only needed here, not by the metrics or masks
+
+    if args.data not in DATASETS:
+        raise In2Error(f"Unknown evaluation data {args.data!r} (choose one of {', '.join(DATASETS)})")
+    files = select_files(face_files(*DATASETS[args.data]), getattr(args, "limit", None))
+    device = getattr(args, "device", None) or "auto"
+    inpainter = Inpainter.load(weights=getattr(args, "weights", None), device=device)
+    out_dir = Path(getattr(args, "out", None) or Path("eval") / args.data)
+    weights = getattr(args, "weights", None) or "default weights"
+    results = evaluate(inpainter, files, out_dir, title=f"{args.data}, {Path(str(weights)).name}, {inpainter.device}")
+    print(results["table"])
+    print(f"Wrote {out_dir / 'results.md'}, results.json and contact_sheet.png")
+    return 0

@@ -1,0 +1,175 @@
+"""Hole masks for training and evaluation: brush strokes, boxes, and boxes over the face parts.
+
+All generators draw from a numpy Generator so that a seed fixes the mask; they return uint8 H×W {0, 1}
+(1 = hole) unless said otherwise. Landmarks are (4, 2) float (x, y) in the mask's own pixels, in the order
+left eye, right eye, nose tip, mouth centre (see faces.py).
+"""
+
+import cv2
+import numpy as np
+
+MIN_COVERAGE = 0.05
+MAX_COVERAGE = 0.60
+EVAL_KINDS = ("eyes", "nose_mouth", "strokes", "large_box")
+FACE_PARTS = ("one_eye", "both_eyes", "nose", "mouth", "nose_mouth")
+
+
+def coverage(mask: np.ndarray) -> float:
+    return float(np.count_nonzero(mask)) / mask.size
+
+
+def free_form(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """Random brush strokes as LaMa and MAT draw them: polylines of random angle, length and width."""
+    mask = np.zeros((h, w), np.uint8)
+    short, long = min(h, w), max(h, w)
+    for _ in range(rng.integers(1, 6)):
+        x, y = rng.uniform(0, w), rng.uniform(0, h)
+        width = int(rng.uniform(0.04, 0.16) * short) + 1
+        angle = rng.uniform(0, 2 * np.pi)
+        points = [(x, y)]
+        for _ in range(rng.integers(2, 9)):
+            # A smooth turn each vertex, like a hand-held brush, and a length relative to the crop.
+            angle += rng.uniform(-1.2, 1.2)
+            length = rng.uniform(0.08, 0.3) * long
+            x = float(np.clip(x + length * np.cos(angle), 0, w - 1))
+            y = float(np.clip(y + length * np.sin(angle), 0, h - 1))
+            points.append((x, y))
+        pts = np.round(np.array(points)).astype(np.int32)
+        cv2.polylines(mask, [pts], False, 1, thickness=width, lineType=cv2.LINE_8)
+        for px, py in pts:  # round joints, as a brush leaves them
+            cv2.circle(mask, (int(px), int(py)), width // 2, 1, -1)
+    return mask
+
+
+def box(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """One to three random rectangles, each 10 %–70 % of the crop's width and height."""
+    mask = np.zeros((h, w), np.uint8)
+    for _ in range(rng.integers(1, 4)):
+        bw = int(rng.uniform(0.1, 0.7) * w) + 1
+        bh = int(rng.uniform(0.1, 0.7) * h) + 1
+        x0 = int(rng.integers(0, w - bw + 1))
+        y0 = int(rng.integers(0, h - bh + 1))
+        mask[y0 : y0 + bh, x0 : x0 + bw] = 1
+    return mask
+
+
+def _fill_box(mask: np.ndarray, cx: float, cy: float, bw: float, bh: float) -> None:
+    h, w = mask.shape
+    x0, x1 = int(np.clip(round(cx - bw / 2), 0, w)), int(np.clip(round(cx + bw / 2), 0, w))
+    y0, y1 = int(np.clip(round(cy - bh / 2), 0, h)), int(np.clip(round(cy + bh / 2), 0, h))
+    mask[y0:y1, x0:x1] = 1
+
+
+def face_part_box(part: str, landmarks: np.ndarray, rng: np.random.Generator | None = None):
+    """The (cx, cy, w, h) box over a face part, sized by the eye distance; jittered if `rng` is given."""
+    left, right, nose, mouth = (np.asarray(p, np.float64) for p in landmarks)
+    eye_dist = max(float(np.hypot(*(right - left))), 4.0)
+    eyes_y = (left[1] + right[1]) / 2
+    if part == "one_eye":
+        eye = left if rng is None or rng.random() < 0.5 else right
+        cx, cy, bw, bh = eye[0], eye[1], 0.75 * eye_dist, 0.5 * eye_dist
+    elif part == "both_eyes":
+        cx, cy = (left[0] + right[0]) / 2, eyes_y
+        bw, bh = right[0] - left[0] + 0.8 * eye_dist, 0.55 * eye_dist
+    elif part == "nose":
+        top = eyes_y + 0.15 * eye_dist
+        bottom = nose[1] + 0.3 * eye_dist
+        cx, cy, bw, bh = nose[0], (top + bottom) / 2, 0.65 * eye_dist, bottom - top
+    elif part == "mouth":
+        cx, cy, bw, bh = mouth[0], mouth[1], 1.1 * eye_dist, 0.55 * eye_dist
+    elif part == "nose_mouth":
+        top = eyes_y + 0.15 * eye_dist
+        bottom = mouth[1] + 0.3 * eye_dist
+        cx, cy, bw, bh = (nose[0] + mouth[0]) / 2, (top + bottom) / 2, 1.15 * eye_dist, bottom - top
+    else:
+        raise ValueError(f"unknown face part {part!r}")
+    if rng is not None:
+        cx += rng.uniform(-0.12, 0.12) * eye_dist
+        cy += rng.uniform(-0.12, 0.12) * eye_dist
+        bw *= rng.uniform(0.85, 1.3)
+        bh *= rng.uniform(0.85, 1.3)
+    return float(cx), float(cy), float(bw), float(bh)
+
+
+def face_part(rng: np.random.Generator, h: int, w: int, landmarks: np.ndarray) -> np.ndarray:
+    """A jittered box over one eye, both eyes, the nose, the mouth, or nose and mouth together."""
+    mask = np.zeros((h, w), np.uint8)
+    part = FACE_PARTS[rng.integers(len(FACE_PARTS))]
+    _fill_box(mask, *face_part_box(part, landmarks, rng))
+    return mask
+
+
+def _one_training_shape(rng: np.random.Generator, h: int, w: int, landmarks: np.ndarray) -> np.ndarray:
+    pick = rng.random()
+    if pick < 0.35:
+        return free_form(rng, h, w)
+    if pick < 0.55:
+        return box(rng, h, w)
+    if pick < 0.9:
+        return face_part(rng, h, w, landmarks)
+    # A large box over the face, as the hardest evaluation kind asks of the network.
+    return large_box(rng, h, w, landmarks, area=(0.2, 0.55))
+
+
+def training_mask(rng: np.random.Generator, h: int, w: int, landmarks: np.ndarray) -> np.ndarray:
+    """A float32 H×W {0, 1} training hole: 35 % strokes, 20 % boxes, 35 % face parts, 10 % a large box over
+    the face, sometimes two of them combined; its coverage is always within [5 %, 60 %] of the crop."""
+    for _ in range(30):
+        mask = _one_training_shape(rng, h, w, landmarks)
+        if rng.random() < 0.25:
+            mask |= _one_training_shape(rng, h, w, landmarks)
+        # Too small (a face part at the crop's edge, a thin stroke): grow it with more shapes.
+        for _ in range(4):
+            if coverage(mask) >= MIN_COVERAGE:
+                break
+            mask |= _one_training_shape(rng, h, w, landmarks)
+        if MIN_COVERAGE <= coverage(mask) <= MAX_COVERAGE:
+            return mask.astype(np.float32)
+    # Never reached in practice; a safe hole of about a quarter of the crop keeps the promise regardless.
+    mask = np.zeros((h, w), np.float32)
+    mask[h // 4 : h // 4 + h // 2, w // 4 : w // 4 + w // 2] = 1
+    return mask
+
+
+def _kind_rng(kind: str, seed: int) -> np.random.Generator:
+    return np.random.default_rng([int(seed), EVAL_KINDS.index(kind)])
+
+
+def large_box(
+    rng: np.random.Generator, h: int, w: int, landmarks: np.ndarray, area: tuple[float, float] = (0.3, 0.5)
+) -> np.ndarray:
+    """A box of 30 %–50 % (`area`) of the image, centred on the face (the landmarks' mean), kept inside."""
+    mask = np.zeros((h, w), np.uint8)
+    pixels = rng.uniform(*area) * h * w
+    aspect = rng.uniform(0.75, 1.33)  # width / height
+    bw = min(float(w), np.sqrt(pixels * aspect))
+    bh = min(float(h), pixels / bw)
+    bw = min(float(w), pixels / bh)
+    bw, bh = int(round(bw)), int(round(bh))
+    cx, cy = np.asarray(landmarks, np.float64).mean(axis=0)
+    x0 = int(np.clip(round(cx - bw / 2), 0, w - bw))
+    y0 = int(np.clip(round(cy - bh / 2), 0, h - bh))
+    mask[y0 : y0 + bh, x0 : x0 + bw] = 1
+    return mask
+
+
+def eval_mask(kind: str, h: int, w: int, landmarks: np.ndarray, seed: int) -> np.ndarray:
+    """A fixed evaluation hole (bool H×W): the same for the same kind, size, landmarks and seed, every run."""
+    if kind not in EVAL_KINDS:
+        raise ValueError(f"unknown eval mask kind {kind!r} (choose one of {', '.join(EVAL_KINDS)})")
+    rng = _kind_rng(kind, seed)
+    if kind == "eyes":
+        mask = np.zeros((h, w), np.uint8)
+        _fill_box(mask, *face_part_box("both_eyes", landmarks, rng))
+    elif kind == "nose_mouth":
+        mask = np.zeros((h, w), np.uint8)
+        _fill_box(mask, *face_part_box("nose_mouth", landmarks, rng))
+    elif kind == "strokes":
+        # Strokes of a moderate size: redraw (deterministically) until 10 %–40 % is covered.
+        for _ in range(100):
+            mask = free_form(rng, h, w)
+            if 0.10 <= coverage(mask) <= 0.40:
+                break
+    else:
+        mask = large_box(rng, h, w, landmarks)
+    return mask.astype(bool)

@@ -1,0 +1,138 @@
+"""The engine: the contract of inpaint and stream, weights checks, crops around the mask."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from in2_studio.engine import Inpainter, load_weights, save_weights
+from in2_studio.engine.regions import context_box, fit_size
+from in2_studio.errors import ImageError, WeightsError
+from in2_studio.model import IN2, IN2Config
+
+
+@pytest.fixture(scope="module")
+def inpainter(tiny_weights):
+    return Inpainter.load(tiny_weights, device="cpu", working_size=64, preview_size=32)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    h=st.integers(1, 90),
+    w=st.integers(1, 90),
+    seed=st.integers(0, 2**31 - 1),
+    density=st.floats(0.0, 1.0),
+)
+def test_pixels_outside_the_mask_are_bit_identical(inpainter, h, w, seed, density):
+    rng = np.random.default_rng(seed)
+    image = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    mask = (rng.random((h, w)) < density).astype(np.uint8) * rng.integers(1, 256)
+    for stage in inpainter.stream(image, mask):
+        assert stage.image.shape == image.shape and stage.image.dtype == np.uint8
+        np.testing.assert_array_equal(stage.image[mask == 0], image[mask == 0])
+    np.testing.assert_array_equal(inpainter.inpaint(image, mask)[mask == 0], image[mask == 0])
+
+
+def test_stream_yields_preview_then_full(inpainter, face_photo):
+    mask = np.zeros(face_photo.shape[:2], bool)
+    mask[100:140, 90:160] = True
+    stages = list(inpainter.stream(face_photo, mask))
+    assert [s.name for s in stages] == ["preview", "full"]
+    assert all(s.seconds >= 0 and s.device == "cpu" for s in stages)
+    np.testing.assert_array_equal(stages[1].image, inpainter.inpaint(face_photo, mask))
+    assert not np.array_equal(stages[1].image[mask], face_photo[mask])
+
+
+def test_stream_honours_cancel(inpainter, face_photo):
+    mask = np.zeros(face_photo.shape[:2], bool)
+    mask[100:140, 90:160] = True
+    cancel = threading.Event()
+    seen = []
+    for stage in inpainter.stream(face_photo, mask, cancel=cancel):
+        seen.append(stage.name)
+        cancel.set()  # the person painted again while the preview was shown
+    assert seen == ["preview"]
+    assert list(inpainter.stream(face_photo, mask, cancel=lambda: True)) == []
+
+
+def test_empty_mask_returns_the_original(inpainter, face_photo):
+    out = inpainter.inpaint(face_photo, np.zeros(face_photo.shape[:2], bool))
+    np.testing.assert_array_equal(out, face_photo)
+    assert out is not face_photo
+
+
+def test_a_mask_covering_everything_still_works(inpainter, face_photo):
+    out = inpainter.inpaint(face_photo, np.ones(face_photo.shape[:2], bool))
+    assert out.shape == face_photo.shape
+
+
+def test_inputs_are_not_modified(inpainter, face_photo):
+    image, mask = face_photo.copy(), np.zeros(face_photo.shape[:2], bool)
+    mask[10:30, 10:30] = True
+    inpainter.inpaint(image, mask)
+    np.testing.assert_array_equal(image, face_photo)
+
+
+def test_a_mask_of_another_size_is_refused(inpainter, face_photo):
+    with pytest.raises(ImageError, match="same size"):
+        inpainter.inpaint(face_photo, np.ones((10, 10), bool))
+
+
+def test_an_image_that_is_not_rgb_uint8_is_refused(inpainter):
+    with pytest.raises(ImageError, match="uint8"):
+        inpainter.inpaint(np.zeros((8, 8), np.float32), np.ones((8, 8), bool))
+
+
+def test_work_follows_the_hole_not_the_photo():
+    mask = np.zeros((3000, 4000), bool)
+    mask[1400:1600, 2000:2200] = True
+    box = context_box(mask)
+    assert (box.height, box.width) == (600, 600)
+    assert fit_size(box.height, box.width, 512) == (512, 512)
+    assert fit_size(100, 50, 512) == (100, 50)  # never scaled up
+
+
+def test_missing_weights_file_is_a_clear_error(tmp_path):
+    with pytest.raises(WeightsError, match="not found"):
+        Inpainter.load(tmp_path / "nope.safetensors")
+
+
+def test_truncated_weights_file_is_refused(tmp_path, tiny_weights):
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(tiny_weights.read_bytes()[:500])
+    with pytest.raises(WeightsError, match="broken.safetensors"):
+        Inpainter.load(broken)
+
+
+def test_weights_for_another_configuration_are_refused(tmp_path, tiny_weights):
+    # A file claiming the tiny configuration but holding a differently shaped network.
+    other = IN2(IN2Config(channels=(8, 12, 20), blocks=(1, 1, 1), attention_blocks=1, heads=2, kernel=3,
+                          decoder_hidden=16, fourier_bands=2))  # fmt: skip
+    other.config = IN2Config.tiny()
+    path = tmp_path / "other.safetensors"
+    save_weights(other, path)
+    with pytest.raises(WeightsError, match="does not fit"):
+        load_weights(path)
+
+
+def test_half_precision_file_loads_as_float32(tmp_path):
+    torch.manual_seed(0)
+    model = IN2(IN2Config.tiny())
+    path = tmp_path / "half.safetensors"
+    save_weights(model, path, half=True)
+    loaded = load_weights(path)
+    weight = loaded.decoder.levels[0].project.weight
+    assert weight.dtype == torch.float32
+    torch.testing.assert_close(weight, model.decoder.levels[0].project.weight, atol=1e-3, rtol=1e-3)
+
+
+def test_unknown_device_is_refused(tiny_weights):
+    from in2_studio.errors import In2Error
+
+    with pytest.raises(In2Error, match="unknown device"):
+        Inpainter.load(tiny_weights, device="tpu")

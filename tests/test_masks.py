@@ -1,0 +1,90 @@
+"""Mask generators: coverage in range, face-part boxes on their landmark, fixed evaluation masks."""
+
+import numpy as np
+import pytest
+
+from in2_studio.training.masks import (
+    EVAL_KINDS,
+    box,
+    coverage,
+    eval_mask,
+    face_part,
+    free_form,
+    training_mask,
+)
+
+# An LFW-like face scaled into a 128×160 crop: left eye, right eye, nose tip, mouth.
+LANDMARKS = np.array([[45, 62], [83, 62], [64, 78], [64, 95]], np.float32)
+
+
+def test_training_mask_coverage_stays_in_range_over_many_draws():
+    rng = np.random.default_rng(0)
+    shapes = [(96, 96), (64, 128), (128, 64), (160, 128), (96, 192)]
+    covers = []
+    for i in range(600):
+        h, w = shapes[i % len(shapes)]
+        points = LANDMARKS * np.array([w / 128, h / 160], np.float32)
+        mask = training_mask(rng, h, w, points)
+        assert mask.shape == (h, w) and mask.dtype == np.float32
+        assert set(np.unique(mask).tolist()) <= {0.0, 1.0}
+        covers.append(coverage(mask))
+    covers = np.array(covers)
+    assert covers.min() >= 0.05 and covers.max() <= 0.60
+    assert covers.min() < 0.10 and covers.max() > 0.45  # the whole range is used, not one size
+    # Even a face far outside the crop yields a hole of the promised size.
+    far = training_mask(rng, 64, 64, LANDMARKS + 1000)
+    assert 0.05 <= coverage(far) <= 0.60
+
+
+def test_generators_are_seeded():
+    for make in (free_form, box):
+        a = make(np.random.default_rng(5), 80, 120)
+        b = make(np.random.default_rng(5), 80, 120)
+        c = make(np.random.default_rng(6), 80, 120)
+        assert a.shape == (80, 120) and np.array_equal(a, b) and not np.array_equal(a, c)
+        assert a.any()
+
+
+def test_free_form_draws_thin_strokes_not_blocks():
+    rng = np.random.default_rng(1)
+    mask = free_form(rng, 128, 128)
+    # A stroke is thin: eroding by a fifth of the image wipes most of it out, unlike a box.
+    import cv2
+
+    eroded = cv2.erode(mask, np.ones((25, 25), np.uint8))
+    assert eroded.sum() < 0.2 * mask.sum()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_face_part_masks_land_on_a_landmark(seed):
+    rng = np.random.default_rng(seed)
+    mask = face_part(rng, 160, 128, LANDMARKS)
+    hit = [bool(mask[int(y), int(x)]) for x, y in LANDMARKS]
+    assert any(hit)
+    assert 0.01 < coverage(mask) < 0.4
+    # The box is near the landmark it covers: nothing at the crop's corners.
+    assert not mask[:20, :20].any() and not mask[-20:, -20:].any()
+
+
+@pytest.mark.parametrize("kind", EVAL_KINDS)
+def test_eval_masks_are_deterministic(kind):
+    a = eval_mask(kind, 160, 128, LANDMARKS, seed=3)
+    b = eval_mask(kind, 160, 128, LANDMARKS, seed=3)
+    c = eval_mask(kind, 160, 128, LANDMARKS, seed=4)
+    assert a.dtype == bool and a.shape == (160, 128)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_eval_masks_cover_what_their_names_say():
+    for seed in range(10):
+        eyes = eval_mask("eyes", 160, 128, LANDMARKS, seed)
+        assert eyes[62, 45] and eyes[62, 83] and not eyes[95, 64]
+        nose_mouth = eval_mask("nose_mouth", 160, 128, LANDMARKS, seed)
+        assert nose_mouth[78, 64] and nose_mouth[95, 64] and not nose_mouth[62, 45]
+        large = eval_mask("large_box", 160, 128, LANDMARKS, seed)
+        assert 0.29 <= coverage(large) <= 0.51
+        assert large[int(LANDMARKS[:, 1].mean()), int(LANDMARKS[:, 0].mean())]
+        strokes = eval_mask("strokes", 160, 128, LANDMARKS, seed)
+        assert 0.10 <= coverage(strokes) <= 0.40
+    with pytest.raises(ValueError):
+        eval_mask("ears", 10, 10, LANDMARKS, 0)
