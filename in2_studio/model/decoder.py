@@ -27,17 +27,17 @@ def fourier_features(coords: torch.Tensor, bands: int) -> torch.Tensor:
 
 
 def neighbour_cells(coords: torch.Tensor, h: int, w: int):
-    """For each of the four ensemble neighbours: latent row, column, offset (in latent units) and area."""
-    cells = []
-    for vy, vx in _ENSEMBLE:
-        qy = (coords[:, 0] + vy / h + 1e-6).clamp(-1 + 1e-6, 1 - 1e-6)
-        qx = (coords[:, 1] + vx / w + 1e-6).clamp(-1 + 1e-6, 1 - 1e-6)
-        iy = ((qy + 1) / 2 * h).floor().long().clamp(0, h - 1)
-        ix = ((qx + 1) / 2 * w).floor().long().clamp(0, w - 1)
-        rel_y = (coords[:, 0] - (-1 + (2 * iy + 1) / h)) * h
-        rel_x = (coords[:, 1] - (-1 + (2 * ix + 1) / w)) * w
-        cells.append((iy, ix, torch.stack([rel_y, rel_x], dim=-1), (rel_y * rel_x).abs() + 1e-9))
-    return cells
+    """The four ensemble neighbours of each query, stacked (4, N): latent row, column, offset to the latent
+    centre in latent units (4, N, 2), and the blending weight, the area of the diagonally opposite one."""
+    shift = torch.tensor(_ENSEMBLE, device=coords.device, dtype=coords.dtype)[:, None, :]  # (4, 1, 2)
+    size = torch.tensor([h, w], device=coords.device, dtype=coords.dtype)
+    q = (coords[None] + shift / size + 1e-6).clamp(-1 + 1e-6, 1 - 1e-6)
+    cell = ((q + 1) / 2 * size).floor().long()
+    cell = torch.minimum(cell, (size - 1).long())
+    rel = (coords[None] - (-1 + (2 * cell + 1) / size)) * size
+    area = rel.prod(dim=-1).abs() + 1e-9
+    weight = area.flip(0) / area.sum(dim=0)  # (-1,-1) is blended by the area of (1,1), and so on
+    return cell[..., 0], cell[..., 1], rel, weight
 
 
 class ImplicitLevel(nn.Module):
@@ -76,15 +76,12 @@ class ImplicitLevel(nn.Module):
         if condition is not None:
             query.append(condition)
         shared = self.query(torch.cat(query, dim=-1))
-        neighbours = neighbour_cells(coords, h, w)
-        total = sum(area for *_, area in neighbours)
-        feature = 0
-        # Each neighbour is weighted by the area of the diagonally opposite one (bilinear-like blending).
-        for (iy, ix, rel, _), (*_, opposite_area) in zip(neighbours, reversed(neighbours), strict=True):
-            flat = batch * (h * w) + iy * w + ix
-            rows = flat if lookup is None else lookup[flat]
-            hidden = self.body(table[rows] + self.offset(rel) + shared)
-            feature = feature + hidden * (opposite_area / total)[:, None]
+        iy, ix, rel, weight = neighbour_cells(coords, h, w)
+        flat = batch * (h * w) + iy * w + ix
+        rows = flat if lookup is None else lookup[flat]
+        # All four neighbours in one batch: (4, N, hidden).
+        x = table[rows] + torch.matmul(rel, self.offset.weight.t()) + shared
+        feature = (self.body(x) * weight[..., None]).sum(dim=0)
         return feature, self.to_rgb(feature)
 
 
@@ -97,14 +94,15 @@ class ImplicitPyramidDecoder(nn.Module):
         )
         nn.init.constant_(self.levels[0].to_rgb[-1].bias, 0.5)
 
-    def forward(self, latents, coords, batch, cell, stages=None, chunk=32768):
+    def forward(self, latents, coords, batch, cell, stages=None, chunk=8192):
         """RGB at `coords` after each of the first `stages` levels: a list of (N, 3) tensors, coarse first.
         Queries run in chunks so that memory stays bounded whatever their number."""
         levels = list(zip(self.levels, latents, strict=True))[: stages or len(self.levels)]
         tables = []
         for level, latent in levels:
             h, w = latent.shape[-2:]
-            ids = torch.cat([batch * (h * w) + iy * w + ix for iy, ix, *_ in neighbour_cells(coords, h, w)])
+            iy, ix, _, _ = neighbour_cells(coords, h, w)
+            ids = (batch * (h * w) + iy * w + ix).flatten()
             tables.append(level.projected_table(latent, ids))
         outputs = [[] for _ in levels]
         for start in range(0, len(coords), chunk):

@@ -38,13 +38,13 @@ class IN2(nn.Module):
         pyramid[-1] = self.attention(pyramid[-1])
         return [pyramid[i] for i in self.config.decoder_levels]
 
-    def decode(self, latents, coords, batch, out_size, stages=None, chunk=32768) -> list[torch.Tensor]:
+    def decode(self, latents, coords, batch, out_size, stages=None, chunk=8192) -> list[torch.Tensor]:
         """RGB (N, 3) at `coords` (N, 2) in [-1, 1]² of images `batch` (N,), for an output of `out_size`
         (height, width): one tensor per decoder level, coarse first."""
         cell = cell_size(*out_size, device=coords.device)
         return self.decoder(latents, coords, batch, cell, stages=stages, chunk=chunk)
 
-    def render(self, latents, out_size, stages=None, chunk=32768) -> torch.Tensor:
+    def render(self, latents, out_size, stages=None, chunk=8192) -> torch.Tensor:
         """The full grid at `out_size`: (B, 3, H, W) from the last level asked for."""
         h, w = out_size
         b = latents[0].shape[0]
