@@ -67,6 +67,7 @@ def test_checkpoint_resume_continues_exactly(tmp_path):
     assert train(settings, tmp_path / "split", resume=True, steps=6, quiet=True) == 6
     a, b = Checkpoint(tmp_path / "straight").load(), Checkpoint(tmp_path / "split").load()
     assert a["step"] == b["step"] == 6
-    for key in a["model"]:
-        torch.testing.assert_close(a["model"][key], b["model"][key], msg=key)
+    for part in ("model", "ema"):
+        for key in a[part]:
+            torch.testing.assert_close(a[part][key], b[part][key], msg=f"{part} {key}")
     assert (tmp_path / "split" / "ema.safetensors").is_file()

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
 from ..engine.weights import DEFAULT_WEIGHTS, load_weights, save_weights
@@ -118,7 +118,7 @@ class Checkpoint:
         self.folder.mkdir(parents=True, exist_ok=True)
         state = {
             "model": model.state_dict(),
-            "ema": ema.module.state_dict(),
+            "ema": ema.state_dict(),  # with its count, so the average goes on where it stopped
             "optimizer": optimizer.state_dict(),
             "step": step,
             "config": model.config.to_json(),
@@ -134,6 +134,17 @@ class Checkpoint:
         return torch.load(self.path, map_location="cpu", weights_only=True)
 
 
+def ema_average(decay: float):
+    """EMA with a warm-up: early on the average follows the model closely, so that it does not keep the
+    random initial weights for thousands of steps (0.999**1000 is still 37 %)."""
+
+    def average(averaged: torch.Tensor, current: torch.Tensor, count: torch.Tensor) -> torch.Tensor:
+        d = min(decay, (1 + float(count)) / (10 + float(count)))
+        return averaged * d + current * (1 - d)
+
+    return average
+
+
 def learning_rate(step: int, settings: TrainSettings) -> float:
     if settings.warmup and step < settings.warmup:
         return settings.lr * (step + 1) / settings.warmup
@@ -147,7 +158,7 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
     config = settings.model_config()
     model = IN2(config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
-    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(settings.ema_decay), use_buffers=True)
+    ema = AveragedModel(model, avg_fn=ema_average(settings.ema_decay), use_buffers=True)
     checkpoint = Checkpoint(out)
     start = 0
     state = checkpoint.load() if resume else None
@@ -155,7 +166,9 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
         if state["config"] != config.to_json():
             raise In2Error(f"{checkpoint.path} was trained with another network configuration")
         model.load_state_dict(state["model"])
-        ema.module.load_state_dict(state["ema"])
+        if "n_averaged" in state["ema"]:
+            ema.load_state_dict(state["ema"])
+        # else: a checkpoint from before the EMA kept its count: restart the average from the model.
         optimizer.load_state_dict(state["optimizer"])
         start = state["step"]
         print(f"resumed from {checkpoint.path} at step {start}", file=sys.stderr)
