@@ -142,3 +142,14 @@ def test_hole_content_cannot_reach_the_network(tiny):
     other[..., 8:20, 8:20] = torch.rand(1, 3, 12, 12)
     with torch.inference_mode():
         torch.testing.assert_close(tiny(image, mask), tiny(other, mask))
+
+
+def test_neighborhood_attention_gradients_equal_brute_force():
+    # Padding queries repeat border pixels: their copies must not add to the gradient.
+    torch.manual_seed(5)
+    inputs = [torch.randn(1, 2, 11, 9, 4, requires_grad=True) for _ in range(3)]
+    table = torch.randn(2, 13, 13, requires_grad=True)
+    expected = torch.autograd.grad(brute_force_attention(*inputs, table, 7).square().sum(), [*inputs, table])
+    got = torch.autograd.grad(neighborhood_attention(*inputs, table, 7).square().sum(), [*inputs, table])
+    for e, g in zip(expected, got, strict=True):
+        torch.testing.assert_close(g, e, atol=1e-4, rtol=1e-4)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .channel_attention import CAB
@@ -41,37 +40,41 @@ def _axis_plan(length: int, kernel: int, tile: int):
     return t, tiles, queries.reshape(-1), key_pos, rel_index, valid
 
 
+@functools.lru_cache(maxsize=64)
+def _tile_plan(h: int, w: int, kernel: int, tile: int):
+    """Flat positions of each tile's queries (ny, nx, ty·tx) and keys (ny, nx, Ly·Lx), the flat bias-table
+    index of every (tile, query, key) triple ((2k−1)² where the key is outside the window), and the way back."""
+    ty, ny, qy, ky, rel_y, valid_y = _axis_plan(h, kernel, tile)
+    tx, nx, qx, kx, rel_x, valid_x = _axis_plan(w, kernel, tile)
+    queries = (qy.view(ny, 1, ty, 1) * w + qx.view(1, nx, 1, tx)).reshape(ny, nx, ty * tx)
+    keys = (ky[:, None, :, None] * w + kx[None, :, None, :]).reshape(ny, nx, -1)
+    side = 2 * kernel - 1
+    index = rel_y[:, None, :, None, :, None] * side + rel_x[None, :, None, :, None, :]  # (ny, nx, ty, tx, Ly, Lx)
+    valid = valid_y[:, None, :, None, :, None] & valid_x[None, :, None, :, None, :]
+    index = index.masked_fill(~valid, side * side).reshape(ny, nx, ty * tx, -1)
+    # Where each pixel's result sits among the tiles' queries (padding repeats a pixel: any copy will do).
+    flat = queries.flatten()
+    back = torch.zeros(h * w, dtype=torch.long).scatter_(0, flat, torch.arange(len(flat)))
+    return queries, keys, index, back
+
+
 def neighborhood_attention(
     q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias_table: torch.Tensor, kernel: int, tile: int = 8
 ) -> torch.Tensor:
     """q, k, v: (B, heads, H, W, d); bias_table: (heads, 2·kernel−1, 2·kernel−1). Returns (B, heads, H, W, d)."""
     b, heads, h, w, d = q.shape
-    ty, ny, qy, ky, rel_y, valid_y = _axis_plan(h, kernel, tile)
-    tx, nx, qx, kx, rel_x, valid_x = _axis_plan(w, kernel, tile)
-    dev = q.device
-
-    # Queries grouped into tiles (padding rows/columns repeat the last one and are dropped at the end).
-    qt = q[:, :, qy.to(dev)][:, :, :, qx.to(dev)]
-    qt = qt.view(b, heads, ny, ty, nx, tx, d).permute(0, 1, 2, 4, 3, 5, 6).reshape(b, heads, ny, nx, ty * tx, d)
-
-    def key_tiles(t: torch.Tensor) -> torch.Tensor:
-        t = t[:, :, ky.to(dev)][:, :, :, :, kx.to(dev)]  # (B, heads, ny, Ly, nx, Lx, d)
-        return t.permute(0, 1, 2, 4, 3, 5, 6).reshape(b, heads, ny, nx, -1, d)
-
-    kt, vt = key_tiles(k), key_tiles(v)
-    ly, lx = ky.shape[1], kx.shape[1]
-
-    # bias[h, ty, tx, (qy, qx), (ky, kx)] = table[h, rel_y, rel_x], −inf outside the query's window.
-    rel_y, rel_x = rel_y.to(dev), rel_x.to(dev)
-    bias = bias_table[:, rel_y[:, :, :, None, None, None], rel_x[None, None, None, :, :, :]]
-    bias = bias.permute(0, 1, 4, 2, 5, 3, 6)  # (heads, ny, nx, ty, tx, Ly, Lx)
-    valid = valid_y.to(dev)[:, None, :, None, :, None] & valid_x.to(dev)[None, :, None, :, None, :]
-    bias = bias.masked_fill(~valid, float("-inf"))
-    bias = bias.reshape(heads, ny, nx, ty * tx, ly * lx).to(q.dtype)
-
-    out = F.scaled_dot_product_attention(qt, kt, vt, attn_mask=bias)
-    out = out.view(b, heads, ny, nx, ty, tx, d).permute(0, 1, 2, 4, 3, 5, 6).reshape(b, heads, ny * ty, nx * tx, d)
-    return out[:, :, :h, :w]
+    queries, keys, index, back = (t.to(q.device) for t in _tile_plan(h, w, kernel, tile))
+    # Padding queries repeat the last row/column.
+    qt = q.reshape(b, heads, h * w, d)[:, :, queries]  # (B, heads, ny, nx, ty·tx, d)
+    kt = k.reshape(b, heads, h * w, d)[:, :, keys]  # (B, heads, ny, nx, Ly·Lx, d)
+    vt = v.reshape(b, heads, h * w, d)[:, :, keys]
+    # One gather from the bias table, with an extra −inf entry for keys outside a query's window.
+    table = torch.cat([bias_table.flatten(1), bias_table.new_full((heads, 1), float("-inf"))], dim=1)
+    logits = torch.matmul(qt * d**-0.5, kt.transpose(-1, -2)) + table[:, index].to(q.dtype)
+    # Every query has at least one key in its window, so no row is all −inf: a plain softmax is safe.
+    tiles = torch.matmul(logits.softmax(dim=-1), vt)
+    # A gather, not a scatter: a padding copy gets no gradient, so nothing is counted twice.
+    return tiles.flatten(2, 4)[:, :, back].view(b, heads, h, w, d)
 
 
 class NeighborhoodAttention(nn.Module):
