@@ -106,7 +106,7 @@ class Inpainter:
         with torch.inference_mode():
             latents = self.model.encode(*self._to_tensors(small, small_hole))
             if preview:
-                fill = self._preview_fill(latents, small, small_hole, crop_hole)
+                fill = self._preview_fill(latents, crop, crop_hole)
             else:
                 fill = self._decode(latents, crop_hole, (box.height, box.width), stages=None)
         region = out[box.slices]
@@ -136,12 +136,14 @@ class Inpainter:
         rgb = self.model.decode(latents, coords, batch, out_size, stages=stages)[-1]
         return (rgb.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
 
-    def _preview_fill(self, latents, small: np.ndarray, small_hole: np.ndarray, crop_hole: np.ndarray):
-        """The coarse level alone, decoded at the working size and scaled up into the crop's hole. The
-        known context stays around the fill so that scaling up blends with real colours, not black."""
+    def _preview_fill(self, latents, crop: np.ndarray, crop_hole: np.ndarray) -> np.ndarray:
+        """The coarse level alone, decoded at half the preview's working size (it holds no finer detail) and
+        scaled up into the crop's hole. The known context stays around the fill so that scaling up blends
+        with real colours, not black."""
+        h, w = crop_hole.shape
+        small, small_hole = self._working_inputs(crop, crop_hole, *fit_size(h, w, self.preview_size // 2))
         small = small.copy()
         small[small_hole] = self._decode(latents, small_hole, small_hole.shape, stages=1)
-        h, w = crop_hole.shape
         if small.shape[:2] != (h, w):
             small = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
         return small[crop_hole]
