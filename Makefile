@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test lint format screenshot bench bundle bundle-test
+.PHONY: venv run test lint format screenshot bench bundle bundle-test train-background
 
 venv: $(STAMP)
 
@@ -34,3 +34,26 @@ format: venv
 
 bench: venv
 	$(BIN)/in2-studio bench
+
+# The window on a virtual X screen (Debian's xvfb), a stroke painted, the result saved as a PNG.
+screenshot: venv
+	@command -v xvfb-run >/dev/null || { echo "screenshot needs xvfb-run: apt-get install xvfb"; exit 1; }
+	xvfb-run -a -s "-screen 0 1400x900x24" $(BIN)/python -m in2_studio.gui.screenshot \
+		--image resources/sample/eileen-collins.jpg --output docs/screenshot.png
+
+RUN_DIR ?= $(HOME)/.cache/in2-studio/runs/base
+
+# Resume the main training run in the background on one thread; the log stays outside the repo.
+train-background: venv
+	@mkdir -p $(RUN_DIR)
+	nohup $(BIN)/in2-studio train --config configs/base.toml --resume --out $(RUN_DIR) >> $(RUN_DIR)/nohup.out 2>&1 &
+	@echo "training in the background: tail -f $(RUN_DIR)/train.log"
+
+# The one-folder bundle dist/in2-studio/ (build.spec), with PyInstaller from the `bundle` extra.
+bundle: venv
+	@$(BIN)/python -c "import PyInstaller" 2>/dev/null || $(BIN)/pip install -q -e '.[bundle]'
+	$(BIN)/pyinstaller --noconfirm --log-level WARN build.spec
+
+# Builds the bundle, then runs it in a bare environment: --version, --self-test, inpaint, a bad input, the window.
+bundle-test: bundle
+	$(BIN)/python scripts/bundle_test.py dist/in2-studio/in2-studio
