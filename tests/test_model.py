@@ -153,3 +153,11 @@ def test_neighborhood_attention_gradients_equal_brute_force():
     got = torch.autograd.grad(neighborhood_attention(*inputs, table, 7).square().sum(), [*inputs, table])
     for e, g in zip(expected, got, strict=True):
         torch.testing.assert_close(g, e, atol=1e-4, rtol=1e-4)
+
+
+def test_training_works_after_inference_on_the_same_shape():
+    model = IN2(IN2Config.tiny())
+    image, mask = torch.rand(1, 3, 40, 40), torch.ones(1, 1, 40, 40)
+    with torch.inference_mode():
+        model(image, mask)
+    model(image, mask).sum().backward()  # cached index plans must not be inference tensors

@@ -23,7 +23,20 @@ def window_start(position: torch.Tensor, length: int, kernel: int) -> torch.Tens
     return (position - k // 2).clamp(0, length - k)
 
 
-@functools.lru_cache(maxsize=64)
+def _cached_plan(function):
+    """Cache index plans per shape. Made outside inference mode: an inference tensor in the cache would
+    break a later training step of the same shape in the same process."""
+    cached = functools.lru_cache(maxsize=64)(function)
+
+    @functools.wraps(function)
+    def plan(*args):
+        with torch.inference_mode(False):
+            return cached(*args)
+
+    return plan
+
+
+@_cached_plan
 def _axis_plan(length: int, kernel: int, tile: int):
     """Per axis: key positions of each tile, each (query, key) pair's relative-bias index and validity."""
     k = min(kernel, length)
@@ -40,7 +53,7 @@ def _axis_plan(length: int, kernel: int, tile: int):
     return t, tiles, queries.reshape(-1), key_pos, rel_index, valid
 
 
-@functools.lru_cache(maxsize=64)
+@_cached_plan
 def _tile_plan(h: int, w: int, kernel: int, tile: int):
     """Flat positions of each tile's queries (ny, nx, ty·tx) and keys (ny, nx, Ly·Lx), the flat bias-table
     index of every (tile, query, key) triple ((2k−1)² where the key is outside the window), and the way back."""
