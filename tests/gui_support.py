@@ -4,10 +4,13 @@ mouse strokes through qtbot, and an inpainter that can be held between its stage
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Recovery copies of test windows go to a folder of this run, never to the person's own app-data folder.
+os.environ.setdefault("IN2_RECOVERY_DIR", tempfile.mkdtemp(prefix="in2-recovery-tests-"))
 
 import numpy as np  # noqa: E402
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt  # noqa: E402

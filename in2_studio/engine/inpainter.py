@@ -2,10 +2,14 @@
 
 The encoder runs on a crop around the mask reduced to a working size; the implicit decoder then renders
 only the masked pixels, at the crop's own resolution. Pixels outside the mask are copied from the input.
+
+When the GPU runs out of memory or fails during a job, that job is redone on the CPU and its stages carry a
+notice saying so; the next job tries the GPU again.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,6 +34,26 @@ class Stage:
     image: np.ndarray  # H×W×3 uint8, the whole photo with the hole filled
     seconds: float
     device: str
+    notice: str | None = None  # set when the GPU failed and this stage ran on the CPU instead
+
+
+# What a failure of the GPU itself says (OOM, a CUDA, cuDNN or cuBLAS error), as opposed to a bug of ours
+# (a bug may mention "cuda" too, e.g. tensors on two devices: that one must not be hidden by a fallback).
+_GPU_FAILURE = re.compile(r"CUDA error|CUDA out of memory|CUDA driver|cuDNN error|CUDNN_STATUS|CUBLAS_STATUS")
+_GPU_ERRORS = (torch.cuda.OutOfMemoryError, getattr(torch, "AcceleratorError", torch.cuda.OutOfMemoryError))
+
+
+def is_gpu_failure(error: BaseException) -> bool:
+    return isinstance(error, _GPU_ERRORS) or (
+        isinstance(error, RuntimeError) and _GPU_FAILURE.search(str(error)) is not None
+    )
+
+
+def fallback_notice(error: BaseException) -> str:
+    if isinstance(error, torch.cuda.OutOfMemoryError) or "out of memory" in str(error).lower():
+        return "The GPU ran out of memory, so this job ran on the CPU (slower)."
+    reason = " ".join(str(error).split())[:120]
+    return f"The GPU failed ({reason}), so this job ran on the CPU (slower)."
 
 
 def resolve_device(device: str) -> torch.device:
@@ -66,6 +90,7 @@ class Inpainter:
         self.model = model.to(self.torch_device).eval()
         self.working_size = working_size
         self.preview_size = preview_size
+        self._cpu_twin: Inpainter | None = None  # made on the GPU's first failure
 
     @classmethod
     def load(
@@ -82,17 +107,40 @@ class Inpainter:
         return self.torch_device.type
 
     def inpaint(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return self._run(image, validate(image, mask), preview=False)
+        return self._run_or_fall_back(image, validate(image, mask), preview=False, notice=None)[0]
 
     def stream(self, image: np.ndarray, mask: np.ndarray, cancel: Cancel = None) -> Iterator[Stage]:
         """The preview, then the full-resolution result; stops early once `cancel` is set."""
         hole = validate(image, mask)
+        notice = None  # once the GPU has failed in this job, the rest of the job runs on the CPU
         for name in ("preview", "full"):
             if _cancelled(cancel):
                 return
             start = time.perf_counter()
-            result = self._run(image, hole, preview=name == "preview")
-            yield Stage(name, result, time.perf_counter() - start, self.device)
+            result, notice = self._run_or_fall_back(image, hole, name == "preview", notice)
+            device = "cpu" if notice else self.device
+            yield Stage(name, result, time.perf_counter() - start, device, notice)
+
+    def _run_or_fall_back(self, image, hole, preview, notice) -> tuple[np.ndarray, str | None]:
+        """(result, notice): on this inpainter's device, or on the CPU (with a notice) once the GPU failed."""
+        if notice is None:
+            try:
+                return self._run(image, hole, preview), None
+            except Exception as error:
+                if self.device != "cuda" or not is_gpu_failure(error):
+                    raise
+                notice = fallback_notice(error)
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()  # give back what the failed attempt held
+        return self._cpu()._run(image, hole, preview), notice
+
+    def _cpu(self) -> Inpainter:
+        """A CPU copy of this inpainter, made once from the weights already loaded (no new GPU memory)."""
+        if self._cpu_twin is None:
+            model = IN2(self.model.config)
+            model.load_state_dict({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
+            self._cpu_twin = Inpainter(model, "cpu", self.working_size, self.preview_size)
+        return self._cpu_twin
 
     def _run(self, image: np.ndarray, hole: np.ndarray, preview: bool) -> np.ndarray:
         out = image.copy()

@@ -63,8 +63,13 @@ def run_app(image_path: str | None = None) -> int:
 
     window = MainWindow()
     window.show()
-    if image_path:
-        QTimer.singleShot(0, lambda: window.open_file(image_path))
+
+    def start() -> None:
+        window.offer_recovery()  # first, so a photo from the command line cannot hide unsaved work
+        if image_path:
+            window.open_file(image_path)
+
+    QTimer.singleShot(0, start)
     return app.exec()
 
 

@@ -6,6 +6,7 @@ Every modal question goes through `Prompts`, so tests can swap in answers instea
 from __future__ import annotations
 
 import re
+import time
 from enum import Enum
 from pathlib import Path
 
@@ -68,6 +69,22 @@ class Prompts:
         box.setDefaultButton(QMessageBox.Cancel)
         box.exec()
         return box.clickedButton() is yes
+
+    def restore_session(self, name: str, saved_at: float) -> bool:
+        """After a crash: restore the unsaved work on `name` (True), or throw it away (False)?"""
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(saved_at))
+        box = QMessageBox(
+            QMessageBox.Question,
+            "Restore unsaved work?",
+            f"IN² Studio did not close properly. Restore the unsaved work on {name} (kept at {when})?",
+            QMessageBox.NoButton,
+            self._parent,
+        )
+        restore = box.addButton("Restore", QMessageBox.AcceptRole)
+        discard = box.addButton("Discard", QMessageBox.DestructiveRole)
+        box.setDefaultButton(restore)
+        box.exec()
+        return box.clickedButton() is not discard  # only an explicit Discard throws the work away
 
     def unsaved_changes(self, name: str) -> UnsavedChoice:
         answer = QMessageBox.warning(

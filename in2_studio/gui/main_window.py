@@ -24,6 +24,7 @@ from in2_studio.gui.dialogs import (
 )
 from in2_studio.gui.document import Document
 from in2_studio.gui.mask_layer import MaskPatch, Rect, bounding_rect, grown, inverted, shrunk
+from in2_studio.gui.recovery import SessionKeeper, offer_leftovers
 from in2_studio.gui.settings import Settings
 from in2_studio.gui.window_ui import app_icon, build_ui
 from in2_studio.gui.worker import EngineConfig, InpaintWorker
@@ -56,6 +57,7 @@ class MainWindow(QMainWindow):
         self.worker = worker or InpaintWorker()
         self.worker.configure(self._engine_config())
         self.document: Document | None = None
+        self.recovery = SessionKeeper(lambda: self.document, parent=self)
 
         # What is shown in the hole, and for which (base, mask) version it was computed.
         self._result: np.ndarray | None = None
@@ -97,9 +99,15 @@ class MainWindow(QMainWindow):
         self.grow_spin.valueChanged.connect(lambda n: setattr(self.settings, "grow_pixels", n))
         self.undo_group.indexChanged.connect(self._on_document_edited)
         self.undo_group.cleanChanged.connect(self._update_title)
+        group = self.undo_group
+        for changed in (group.indexChanged, group.cleanChanged, group.activeStackChanged):
+            changed.connect(self.recovery.schedule)
+        self.recovery.problem.connect(self.stage_label.setText)
         self.worker.preview.connect(self._on_preview)
         self.worker.final.connect(self._on_final)
         self.worker.failed.connect(self._on_failed)
+        label = self.stage_label  # a notice (e.g. a CPU fallback) follows the stage's own message
+        self.worker.notice.connect(lambda _, notice: label.setText(f"{label.text()} — {notice}"))
         self.worker.busyChanged.connect(self.busy_bar.setVisible)
         self.worker.loadingModel.connect(lambda: self.stage_label.setText("Loading the IN² network…"))
         self.worker.cudaAvailable.connect(self._on_cuda_known)
@@ -171,6 +179,16 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._update_actions()
         self.canvas.setFocus()
+
+    def offer_recovery(self) -> bool:
+        """At start: offer back the unsaved work a crashed or killed run left. True when restored."""
+
+        def show(document: Document) -> None:
+            self._set_document(document)
+            self.stage_label.setText(f"Restored the unsaved work on {document.display_name}.")
+            self._after_edit()
+
+        return offer_leftovers(self.recovery, self.prompts, show)
 
     def _may_discard_changes(self) -> bool:
         """Ask before unsaved work is thrown away. True when it may go."""
@@ -293,6 +311,10 @@ class MainWindow(QMainWindow):
             mask = read_mask(Path(path), document.base.shape, image_path=document.source_path)
         except In2Error as error:
             self.prompts.error("Cannot load the mask", str(error))
+            return False
+        if not mask.any():
+            message = f"{path} marks nothing to fill: no pixel is white (>= 128)"
+            self.prompts.error("Cannot load the mask", message)
             return False
         self._push_mask(document.mask.patch_to(mask), "Load mask")
         return True
@@ -575,6 +597,7 @@ class MainWindow(QMainWindow):
         self.settings.geometry = self.saveGeometry().data()
         self.settings.sync()
         self.worker.shutdown()
+        self.recovery.close()  # a clean close: nothing is left to recover
         event.accept()
 
 

@@ -77,6 +77,7 @@ class _JobRunner(QObject):
     """
 
     stageReady = Signal(int, str, object, float, str)  # generation, stage name, image, seconds, device
+    stageNotice = Signal(int, str)  # generation, e.g. "the GPU ran out of memory, so this job ran on the CPU"
     jobFailed = Signal(int, str)
     jobDone = Signal(int)
     loading = Signal(int)
@@ -138,6 +139,8 @@ class _JobRunner(QObject):
                 if job.cancel.is_set():
                     return
                 self.stageReady.emit(job.generation, stage.name, stage.image, float(stage.seconds), stage.device)
+                if getattr(stage, "notice", None):
+                    self.stageNotice.emit(job.generation, stage.notice)
         except Exception as error:  # every failure becomes a message; the thread lives on
             if not isinstance(error, In2Error):
                 traceback.print_exc(file=sys.stderr)
@@ -152,6 +155,7 @@ class InpaintWorker(QObject):
     preview = Signal(int, object, float, str)  # generation, image H×W×3 uint8, seconds, device
     final = Signal(int, object, float, str)
     failed = Signal(int, str)
+    notice = Signal(int, str)  # something the person should know about a result, e.g. a CPU fallback
     finished = Signal(int)  # the newest job ended (done, failed or cancelled)
     busyChanged = Signal(bool)
     loadingModel = Signal()
@@ -165,6 +169,7 @@ class InpaintWorker(QObject):
         self._runner = _JobRunner(loader)
         self._runner.stageReady.connect(self._on_stage)
         self._runner.jobFailed.connect(self._on_failed)
+        self._runner.stageNotice.connect(self._on_notice)
         self._runner.jobDone.connect(self._on_done)
         self._runner.loading.connect(self._on_loading)
         self._runner.devicesFound.connect(self.cudaAvailable)
@@ -224,6 +229,10 @@ class InpaintWorker(QObject):
     def _on_failed(self, generation: int, message: str) -> None:
         if generation == self._generation:
             self.failed.emit(generation, message)
+
+    def _on_notice(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self.notice.emit(generation, message)
 
     def _on_done(self, generation: int) -> None:
         if generation == self._generation:
