@@ -404,23 +404,6 @@ def benchmark(args, sizes: Sizes, log=None) -> dict:
     return report
 
 
-def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return int(text)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_REPEATS} runs instead of {REPEATS}")
-    parser.add_argument("--repeats", type=_positive_int, metavar="N", help="timed runs per contender")
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
-    parser.add_argument("--half", action="store_true", help="float16 autocast (CUDA only)")
-    parser.add_argument("--threads", type=_positive_int, metavar="N", help="torch threads (default: as the app)")
-    parser.add_argument("--weights", type=Path, metavar="FILE", help="IN² weights (default: the shipped file)")
-    parser.add_argument("--sizes-for-tests", action="store_true", help=argparse.SUPPRESS)
-
-
 def run(args: argparse.Namespace) -> int:
     """The `bench` command: the table on stdout, the figures as JSON to --json FILE; 0 once measured (a
     missed target is a finding, not a failure of the command)."""
@@ -438,15 +421,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m in2_studio.bench", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    try:
-        return run(parser.parse_args(argv))
-    except In2Error as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from .cli import main  # one parser for the options: `in2-studio bench`'s
+
+    sys.exit(main(["bench", *sys.argv[1:]]))

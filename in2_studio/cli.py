@@ -102,9 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Evaluate weights on held-out test faces.",
     )
     evaluate.add_argument("--weights", type=Path, metavar="W", help="default: models/in2-face.safetensors")
-    evaluate.add_argument("--data", choices=("lfw-test", "celeba-test"), default="lfw-test")
+    evaluate.add_argument("--data", choices=("lfw-test", "celeba-test", "celeba-val"), default="lfw-test")
     evaluate.add_argument("--out", type=Path, metavar="DIR", help="default: eval/DATA")
-    evaluate.add_argument("--limit", type=_positive_int, metavar="N", help="use only the first N images")
+    evaluate.add_argument("--limit", type=_positive_int, metavar="N", help="N images spread over the split")
     evaluate.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     evaluate.set_defaults(handler=_lazy("in2_studio.training.evaluate", "eval"))
 
@@ -112,7 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
         "bench", prog=f"{PROG} bench", help="measure speed and memory", description="Run the benchmarks."
     )
     bench.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
-    bench.add_argument("--quick", action="store_true", help="fewer repetitions")
+    bench.add_argument("--quick", action="store_true", help="2 timed runs per contender instead of 5")
+    bench.add_argument("--repeats", type=_positive_int, metavar="N", help="timed runs per contender")
+    bench.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    bench.add_argument("--half", action="store_true", help="float16 autocast (CUDA only)")
+    bench.add_argument("--threads", type=_positive_int, metavar="N", help="torch threads (default: as the app)")
+    bench.add_argument("--weights", type=Path, metavar="FILE", help="IN² weights (default: the shipped file)")
+    bench.add_argument("--sizes-for-tests", action="store_true", help=argparse.SUPPRESS)
     bench.set_defaults(handler=_lazy("in2_studio.bench", "bench"))
     return parser
 
@@ -467,7 +473,7 @@ def _lazy(module: str, command: str) -> Callable[[argparse.Namespace], int]:
         except ModuleNotFoundError as error:
             if not (error.name and module.startswith(error.name)):
                 raise  # something it needs is missing: an internal error
-            _complain(f"the {command} command is not part of this build yet")
+            _complain(f"the {command} command is not included in this build: install with pip to use it")
             return 1
         return loaded.run(args)
 

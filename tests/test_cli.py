@@ -537,10 +537,10 @@ def test_other_commands_dispatch_to_their_run(monkeypatch, argv, module, expecte
     assert {key: getattr(received[0], key) for key in expected} == expected
 
 
-def test_a_command_not_yet_built_says_so(monkeypatch, capsys):
+def test_a_command_left_out_of_the_build_says_so(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "in2_studio.bench", None)
     assert run_cli("bench") == 1
-    assert "the bench command is not part of this build yet" in _one_error_line(capsys.readouterr().err)
+    assert "the bench command is not included in this build" in _one_error_line(capsys.readouterr().err)
 
 
 def test_an_error_inside_a_command_maps_to_its_exit_code(monkeypatch, capsys):
