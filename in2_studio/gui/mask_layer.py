@@ -204,8 +204,8 @@ def _ellipse(pixels: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * pixels + 1, 2 * pixels + 1))
 
 
-def grown(mask: np.ndarray, pixels: int) -> np.ndarray:
-    """The mask dilated by `pixels` with a round kernel."""
+def _morphed(mask: np.ndarray, pixels: int, operation) -> np.ndarray:
+    """`operation` (cv2.dilate or cv2.erode) with a round kernel, run only on the mask's box plus `pixels`."""
     out = mask.copy()
     box = bounding_rect(mask)
     if box is None or pixels <= 0:
@@ -213,21 +213,18 @@ def grown(mask: np.ndarray, pixels: int) -> np.ndarray:
     h, w = mask.shape
     crop = Rect(max(box.x0 - pixels, 0), max(box.y0 - pixels, 0), min(box.x1 + pixels, w), min(box.y1 + pixels, h))
     ys, xs = crop.slices
-    out[ys, xs] = cv2.dilate(np.ascontiguousarray(mask[ys, xs]), _ellipse(pixels))
+    out[ys, xs] = operation(np.ascontiguousarray(mask[ys, xs]), _ellipse(pixels))
     return out
+
+
+def grown(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """The mask dilated by `pixels` with a round kernel."""
+    return _morphed(mask, pixels, cv2.dilate)
 
 
 def shrunk(mask: np.ndarray, pixels: int) -> np.ndarray:
     """The mask eroded by `pixels` with a round kernel (the photo's border does not erode it)."""
-    out = mask.copy()
-    box = bounding_rect(mask)
-    if box is None or pixels <= 0:
-        return out
-    h, w = mask.shape
-    crop = Rect(max(box.x0 - pixels, 0), max(box.y0 - pixels, 0), min(box.x1 + pixels, w), min(box.y1 + pixels, h))
-    ys, xs = crop.slices
-    out[ys, xs] = cv2.erode(np.ascontiguousarray(mask[ys, xs]), _ellipse(pixels))
-    return out
+    return _morphed(mask, pixels, cv2.erode)
 
 
 def inverted(mask: np.ndarray) -> np.ndarray:
