@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     train.add_argument("--steps", type=_positive_int, metavar="N", help="train to step N (default: the config's)")
     train.add_argument("--out", type=Path, metavar="DIR", help="where checkpoints go (default: the config's)")
+    train.add_argument("--minutes", type=float, metavar="M", help="stop after M minutes, with a checkpoint")
     train.set_defaults(handler=_lazy("in2_studio.training.train", "train"))
 
     evaluate = commands.add_parser(

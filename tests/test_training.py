@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import signal
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -71,3 +75,21 @@ def test_checkpoint_resume_continues_exactly(tmp_path):
         for key in a[part]:
             torch.testing.assert_close(a[part][key], b[part][key], msg=f"{part} {key}")
     assert (tmp_path / "split" / "ema.safetensors").is_file()
+
+
+def test_a_time_budget_ends_the_run_with_a_checkpoint(tmp_path):
+    settings = dataclasses.replace(TrainSettings.from_toml(TINY), minutes=0.02, steps=10**6)
+    reached = train(settings, tmp_path, quiet=True)
+    assert 0 < reached < 10**6
+    assert Checkpoint(tmp_path).load()["step"] == reached
+
+
+def test_sigterm_ends_the_run_with_a_checkpoint(tmp_path):
+    settings = dataclasses.replace(TrainSettings.from_toml(TINY), steps=10**6)
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    reached = train(settings, tmp_path, quiet=True)
+    timer.join()
+    assert 0 < reached < 10**6
+    assert Checkpoint(tmp_path).load()["step"] == reached
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # handlers restored

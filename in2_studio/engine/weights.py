@@ -21,7 +21,8 @@ def save_weights(model: IN2, path: str | Path, half: bool = False, metadata: dic
     """Write atomically; `half` stores float16 (the shipped file), loading casts back to float32."""
     path = Path(path)
     tensors = {
-        k: (v.half() if half and v.is_floating_point() else v).contiguous() for k, v in model.state_dict().items()
+        k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
+        for k, v in model.state_dict().items()
     }
     meta = {CONFIG_KEY: model.config.to_json(), **(metadata or {})}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -3,9 +3,9 @@
 Batch `i` of a `FaceCrops` depends only on (seed, i): a resumed run continues the same sequence from its step.
 """
 
-import queue
-import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -91,7 +91,7 @@ class FaceCrops:
     """An endless, seeded stream of training batches: dicts of `image` (B,3,h,w) float32 in [0, 1],
     `mask` (B,1,h,w) float32 {0, 1} (1 = hole) and `landmarks` (B,4,2) in crop pixels (x, y).
 
-    `prefetch` > 0 prepares that many batches ahead on a background thread (OpenCV releases the GIL)."""
+    `prefetch` > 0 prepares that many batches ahead, in as many threads (OpenCV releases the GIL)."""
 
     def __init__(
         self,
@@ -152,34 +152,17 @@ class FaceCrops:
             yield from self._prefetched()
 
     def _prefetched(self) -> Iterator[dict[str, torch.Tensor]]:
-        ready: queue.Queue = queue.Queue(maxsize=self.prefetch)
-        stop = threading.Event()
-
-        def produce() -> None:
-            index = self.start
-            while not stop.is_set():
-                try:
-                    item = self.batch(index)
-                except Exception as error:  # hand it to the consumer, who raises it
-                    item = error
-                while not stop.is_set():
-                    try:
-                        ready.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if isinstance(item, Exception):
-                    return
-                index += 1
-
-        worker = threading.Thread(target=produce, name="face-crops", daemon=True)
-        worker.start()
-        try:
-            while True:
-                item = ready.get()
-                if isinstance(item, Exception):
-                    raise item
-                yield item
-        finally:
-            stop.set()
-            worker.join(timeout=5)
+        """`prefetch` batches made ahead by as many threads (OpenCV releases the GIL), yielded in order; a
+        batch that failed raises here."""
+        with ThreadPoolExecutor(self.prefetch, thread_name_prefix="face-crops") as pool:
+            ahead = deque(pool.submit(self.batch, i) for i in range(self.start, self.start + self.prefetch))
+            index = self.start + self.prefetch
+            try:
+                while True:
+                    batch = ahead.popleft().result()
+                    ahead.append(pool.submit(self.batch, index))
+                    index += 1
+                    yield batch
+            finally:
+                for future in ahead:
+                    future.cancel()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import signal
 import sys
 import time
 import tomllib
@@ -47,6 +48,8 @@ class TrainSettings:
     max_scale: float = 4.0
     seed: int = 0
     threads: int = 1
+    device: str = "auto"  # cuda when there is one
+    minutes: float = 0  # stop after this long (0: no limit), with a checkpoint, e.g. for a lent GPU
     log_every: int = 25
     checkpoint_every: int = 250
     out: str = "~/.cache/in2-studio/runs/base"
@@ -151,12 +154,39 @@ def learning_rate(step: int, settings: TrainSettings) -> float:
     return settings.lr
 
 
+class StopRequest:
+    """SIGTERM or Ctrl+C ends the run after the current step, with a checkpoint: nothing is lost."""
+
+    def __init__(self):
+        self.requested = False
+
+    def __enter__(self) -> StopRequest:
+        self.previous = {sig: signal.signal(sig, self._request) for sig in (signal.SIGTERM, signal.SIGINT)}
+        return self
+
+    def _request(self, signum, frame) -> None:
+        self.requested = True
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
+def train_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        torch.set_float32_matmul_precision("high")  # TF32 matrix products: plenty for training
+    return torch.device(name)
+
+
 def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int | None = None, quiet=False) -> int:
-    """Train until `steps` (or the settings' steps) in total; returns the step reached."""
+    """Train until `steps` (or the settings' steps) in total, or the settings' minutes; returns the step reached."""
     torch.set_num_threads(settings.threads)
     torch.manual_seed(settings.seed)
+    device = train_device(settings.device)
     config = settings.model_config()
-    model = IN2(config)
+    model = IN2(config).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     ema = AveragedModel(model, avg_fn=ema_average(settings.ema_decay), use_buffers=True)
     checkpoint = Checkpoint(out)
@@ -186,11 +216,13 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
     out.mkdir(parents=True, exist_ok=True)
     model.train()
     seen, clock, step = 0, time.perf_counter(), start
+    deadline = time.monotonic() + 60 * settings.minutes if settings.minutes else math.inf
     bar = tqdm(total=total, initial=start, disable=quiet, dynamic_ncols=True, smoothing=0.05)
-    with open(out / "train.log", "a") as log, bar:
+    with open(out / "train.log", "a") as log, bar, StopRequest() as stop:
         for step, batch in enumerate(batches, start=start):
-            if step >= total:
+            if step >= total or stop.requested or time.monotonic() > deadline:
                 break
+            batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, settings)
             loss, parts = step_loss(model, batch, settings, np.random.default_rng([settings.seed, step, 1]))
@@ -212,8 +244,6 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
                 seen, clock = 0, time.perf_counter()
             if (step + 1) % settings.checkpoint_every == 0:
                 checkpoint.save(model, ema, optimizer, step + 1, settings)
-        else:
-            step += 1
     reached = min(step, total)
     if reached > start:
         checkpoint.save(model, ema, optimizer, reached, settings)
@@ -222,6 +252,8 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
 
 def run(args) -> int:
     settings = TrainSettings.from_toml(args.config)
+    if getattr(args, "minutes", None):
+        settings = dataclasses.replace(settings, minutes=args.minutes)
     out = Path(args.out or settings.out).expanduser()
     reached = train(settings, out, resume=args.resume, steps=args.steps)
     print(f"trained to step {reached}; weights: {out / 'ema.safetensors'}")

@@ -1,0 +1,40 @@
+"""The shipped weights, end to end: they load with no flag and repair a real held-out face better than Telea."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from in2_studio.engine import DEFAULT_WEIGHTS, Inpainter
+from in2_studio.model import IN2Config
+from in2_studio.training.crops import read_rgb
+from in2_studio.training.evaluate import telea
+from in2_studio.training.faces import face_files, landmarks_for
+from in2_studio.training.masks import eval_mask
+from in2_studio.training.metrics import hole_psnr
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    assert DEFAULT_WEIGHTS.is_file(), f"the shipped weights are missing: {DEFAULT_WEIGHTS}"
+    assert DEFAULT_WEIGHTS.stat().st_size <= 30 * 1024 * 1024
+    return Inpainter.load(device="cpu")
+
+
+def test_shipped_weights_are_the_base_network(shipped):
+    assert shipped.model.config == IN2Config.base()
+
+
+@pytest.mark.parametrize("kind", ["large_box", "nose_mouth"])
+def test_shipped_weights_beat_telea_on_a_held_out_face(shipped, kind):
+    path = face_files("lfw", "test")[100]  # a test identity: never seen in training
+    face = read_rgb(path)
+    mask = eval_mask(kind, *face.shape[:2], landmarks_for(path, face.shape), seed=7)
+    blanked = face.copy()
+    blanked[mask] = 0
+    ours = shipped.inpaint(blanked, mask)
+    theirs = telea(blanked, mask)
+    np.testing.assert_array_equal(ours[~mask], face[~mask])
+    assert hole_psnr(face, ours, mask) > hole_psnr(face, theirs, mask) + 1.0
