@@ -27,7 +27,7 @@ DEFAULT_IMAGES = [
     REPO.parent / "shared" / "data" / "lfw" / "Aaron_Eckhart" / "Aaron_Eckhart_0001.jpg",
 ]
 # The stroke, as fractions of the photo's width and height: across the left eye of an aligned face.
-STROKE = [(0.33, 0.45), (0.40, 0.44), (0.47, 0.45)]
+STROKE = "0.33,0.45 0.40,0.44 0.47,0.45"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -39,6 +39,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--size", default="1180x820", help="window size, WIDTHxHEIGHT")
     parser.add_argument("--brush", type=float, default=0.11, help="brush diameter, fraction of the photo width")
+    parser.add_argument(
+        "--stroke", default=STROKE, help='the stroke\'s points as fractions of the photo, "x,y x,y ..."'
+    )
     parser.add_argument("--timeout", type=float, default=180, help="seconds to wait for the result")
     return parser.parse_args(argv)
 
@@ -105,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
 
         photo_w, photo_h = window.document.width, window.document.height
         window.canvas.set_brush_size(max(3, round(args.brush * photo_w)))
-        paint_stroke(window, [(fx * photo_w, fy * photo_h) for fx, fy in STROKE])
+        stroke = [tuple(float(v) for v in point.split(",")) for point in args.stroke.split()]
+        paint_stroke(window, [(fx * photo_w, fy * photo_h) for fx, fy in stroke])
         if args.before:
             wait(50)
             window.grab().save(str(args.before))
@@ -117,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         wait(300)  # let the status bar and the canvas repaint
         # Leave the brush outline beside the repaired eye, where a person's pointer would be.
-        x, y = STROKE[-1]
+        x, y = stroke[-1]
         QTest.mouseMove(
             window.canvas.viewport(), window.canvas.mapFromScene(QPointF((x + 0.08) * photo_w, y * photo_h))
         )
