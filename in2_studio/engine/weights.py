@@ -29,6 +29,9 @@ def save_weights(model: IN2, path: str | Path, half: bool = False, metadata: dic
     os.close(fd)
     try:
         save_file(tensors, tmp, metadata=meta)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a weights file is not
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
