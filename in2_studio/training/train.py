@@ -13,7 +13,7 @@ import signal
 import sys
 import time
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +53,6 @@ class TrainSettings:
     log_every: int = 25
     checkpoint_every: int = 250
     out: str = "~/.cache/in2-studio/runs/base"
-    extra: dict = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_toml(cls, path: str | Path) -> TrainSettings:
