@@ -26,6 +26,8 @@ def test_config_files_parse():
     base = TrainSettings.from_toml(REPO / "configs" / "base.toml")
     assert base.model_config().channels == (32, 64, 160)
     assert TrainSettings.from_toml(TINY).preset == "tiny"
+    assert not base.adversarial
+    assert TrainSettings.from_toml(REPO / "configs" / "adversarial.toml").adversarial
 
 
 def test_unknown_setting_is_refused(tmp_path):
@@ -48,7 +50,7 @@ def test_a_few_steps_reduce_the_loss_on_a_fixed_batch():
 
     before = loss_now()
     for i in range(30):
-        loss, _ = step_loss(model, batch, settings, np.random.default_rng(i))
+        loss, *_ = step_loss(model, batch, settings, np.random.default_rng(i))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -63,18 +65,35 @@ def test_shrunk_encoder_input_marks_every_touched_pixel_as_hole():
     assert small_mask[0, 0, 2, 2] == 1 and small_mask.sum() == 1
 
 
-def test_checkpoint_resume_continues_exactly(tmp_path):
+@pytest.mark.parametrize("adversarial", [False, True], ids=["reconstruction", "adversarial"])
+def test_checkpoint_resume_continues_exactly(tmp_path, adversarial):
     settings = TrainSettings.from_toml(TINY)
+    if adversarial:  # the discriminator and its optimiser must come back too, or the split run drifts
+        settings = dataclasses.replace(settings, adversarial_weight=0.1, matching_weight=1.0, discriminator_width=8)
     straight = train(settings, tmp_path / "straight", steps=6, quiet=True)
     assert straight == 6
     train(settings, tmp_path / "split", steps=3, quiet=True)
     assert train(settings, tmp_path / "split", resume=True, steps=6, quiet=True) == 6
     a, b = Checkpoint(tmp_path / "straight").load(), Checkpoint(tmp_path / "split").load()
     assert a["step"] == b["step"] == 6
-    for part in ("model", "ema"):
-        for key in a[part]:
-            torch.testing.assert_close(a[part][key], b[part][key], msg=f"{part} {key}")
+    for part in ("model", "ema") + (("critic",) if adversarial else ()):
+        flat_a, flat_b = flatten(a[part]), flatten(b[part])
+        assert flat_a.keys() == flat_b.keys()
+        for key, value in flat_a.items():
+            if isinstance(value, torch.Tensor):
+                torch.testing.assert_close(value, flat_b[key], msg=f"{part} {key}")
+            else:
+                assert value == flat_b[key], f"{part} {key}"
     assert (tmp_path / "split" / "ema.safetensors").is_file()
+
+
+def flatten(state, prefix="") -> dict:
+    """Nested state dicts (a critic holds a model's and an optimiser's) as one level of "a.b.c" keys (lists by index)."""
+    if isinstance(state, list | tuple):
+        state = dict(enumerate(state))
+    if not isinstance(state, dict):
+        return {prefix: state}
+    return {k: v for key, value in state.items() for k, v in flatten(value, f"{prefix}.{key}").items()}
 
 
 def test_a_time_budget_ends_the_run_with_a_checkpoint(tmp_path):

@@ -26,6 +26,7 @@ from ..engine.weights import DEFAULT_WEIGHTS, load_weights, save_weights
 from ..errors import In2Error
 from ..model import IN2, IN2Config
 from ..model.coords import pixel_coords
+from .adversarial import Critic, generator_losses
 from .crops import FaceCrops
 from .faces import training_files
 from .losses import hole_l1, ssim
@@ -44,6 +45,12 @@ class TrainSettings:
     ema_decay: float = 0.999
     coarse_weight: float = 0.5
     ssim_weight: float = 0.3
+    # The adversarial term (0: off): a PatchGAN with R1, and feature matching on its layers (adversarial.py).
+    adversarial_weight: float = 0.0
+    matching_weight: float = 0.0
+    r1_weight: float = 0.001
+    discriminator_lr: float = 1e-4
+    discriminator_width: int = 32
     native_scale_probability: float = 0.4
     max_scale: float = 4.0
     seed: int = 0
@@ -53,6 +60,10 @@ class TrainSettings:
     log_every: int = 25
     checkpoint_every: int = 250
     out: str = "~/.cache/in2-studio/runs/base"
+
+    @property
+    def adversarial(self) -> bool:
+        return self.adversarial_weight > 0 or self.matching_weight > 0
 
     @classmethod
     def from_toml(cls, path: str | Path) -> TrainSettings:
@@ -86,8 +97,8 @@ def shrink(image: torch.Tensor, mask: torch.Tensor, scale: float):
     return F.interpolate(image, size, mode="area"), (F.interpolate(mask, size, mode="area") > 0).float()
 
 
-def step_loss(model: IN2, batch: dict, settings: TrainSettings, rng: np.random.Generator):
-    """The loss of one batch and its parts, for logging."""
+def step_loss(model: IN2, batch: dict, settings: TrainSettings, rng: np.random.Generator, discriminator=None):
+    """The generator's loss on one batch, its parts (for logging) and the composite (for the discriminator)."""
     image, mask = batch["image"], batch["mask"]
     h, w = image.shape[-2:]
     native = rng.random() < settings.native_scale_probability
@@ -104,7 +115,11 @@ def step_loss(model: IN2, batch: dict, settings: TrainSettings, rng: np.random.G
     structure = 1 - ssim(composite, image)
     loss = fine_l1 + settings.coarse_weight * coarse_l1 + settings.ssim_weight * structure
     parts = {"l1": fine_l1.item(), "coarse": coarse_l1.item(), "1-ssim": structure.item(), "scale": scale}
-    return loss, parts
+    if discriminator is not None:
+        adversarial, matching = generator_losses(discriminator, image, composite, mask)
+        loss = loss + settings.adversarial_weight * adversarial + settings.matching_weight * matching
+        parts |= {"adv": adversarial.item(), "fm": matching.item()}
+    return loss, parts, composite
 
 
 class Checkpoint:
@@ -116,9 +131,10 @@ class Checkpoint:
         self.path = folder / "checkpoint.pt"
         self.ema_path = folder / "ema.safetensors"
 
-    def save(self, model: IN2, ema: AveragedModel, optimizer, step: int, settings: TrainSettings) -> None:
+    def save(self, model: IN2, ema: AveragedModel, optimizer, step: int, settings: TrainSettings, critic=None) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         state = {
+            **({"critic": critic.state_dict()} if critic is not None else {}),
             "model": model.state_dict(),
             "ema": ema.state_dict(),  # with its count, so the average goes on where it stopped
             "optimizer": optimizer.state_dict(),
@@ -188,6 +204,9 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
     model = IN2(config).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     ema = AveragedModel(model, avg_fn=ema_average(settings.ema_decay), use_buffers=True)
+    critic = None
+    if settings.adversarial:
+        critic = Critic(settings.discriminator_width, settings.discriminator_lr, settings.r1_weight, device)
     checkpoint = Checkpoint(out)
     start = 0
     state = checkpoint.load() if resume else None
@@ -199,6 +218,9 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
             ema.load_state_dict(state["ema"])
         # else: a checkpoint from before the EMA kept its count: restart the average from the model.
         optimizer.load_state_dict(state["optimizer"])
+        if critic is not None and "critic" in state:
+            critic.load_state_dict(state["critic"])
+        # else: the adversarial term starts here, with a fresh discriminator.
         start = state["step"]
         print(f"resumed from {checkpoint.path} at step {start}", file=sys.stderr)
     elif resume and DEFAULT_WEIGHTS.is_file():
@@ -224,13 +246,16 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(step, settings)
-            loss, parts = step_loss(model, batch, settings, np.random.default_rng([settings.seed, step, 1]))
+            rng = np.random.default_rng([settings.seed, step, 1])
+            loss, parts, composite = step_loss(model, batch, settings, rng, critic and critic.frozen())
             if not math.isfinite(loss.item()):
                 raise In2Error(f"the loss became {loss.item()} at step {step}: lower the learning rate")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
+            if critic is not None:
+                parts |= critic.step(batch["image"], composite, batch["mask"])
             ema.update_parameters(model)
             seen += batch["image"].shape[0]
             bar.update(1)
@@ -242,10 +267,10 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
                 log.flush()
                 seen, clock = 0, time.perf_counter()
             if (step + 1) % settings.checkpoint_every == 0:
-                checkpoint.save(model, ema, optimizer, step + 1, settings)
+                checkpoint.save(model, ema, optimizer, step + 1, settings, critic)
     reached = min(step, total)
     if reached > start:
-        checkpoint.save(model, ema, optimizer, reached, settings)
+        checkpoint.save(model, ema, optimizer, reached, settings, critic)
     return reached
 
 
