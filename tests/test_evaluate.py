@@ -33,7 +33,7 @@ def test_eval_writes_table_json_and_sheet(tiny_weights, tmp_path, capsys):
     assert results["images"] == 3 and len(results["per_image"]) == 3
     assert [r["kind"] for r in results["per_image"]] == list(EVAL_KINDS[:3])
     for method in ("IN²", "Telea", "Navier-Stokes"):
-        for metric in ("psnr", "ssim", "hole_psnr", "l1"):
+        for metric in ("psnr", "ssim", "hole_psnr", "l1", "detail"):
             assert math.isfinite(results["summary"]["all"][method][metric])
     telea = results["summary"]["all"]["Telea"]
     assert 10 < telea["hole_psnr"] < 40 and 0.5 < telea["ssim"] < 1 and 0 < telea["l1"] < 0.1

@@ -2,10 +2,11 @@
 
 import math
 
+import cv2
 import numpy as np
 import pytest
 
-from in2_studio.training.metrics import hole_psnr, l1, psnr, ssim
+from in2_studio.training.metrics import hole_detail, hole_psnr, l1, psnr, ssim
 
 
 def reference_ssim(a: np.ndarray, b: np.ndarray) -> float:
@@ -93,3 +94,18 @@ def test_ssim_drops_with_more_noise(pair):
     assert scores[0] > scores[1] > scores[2]
     with pytest.raises(ValueError):
         ssim(a, a[:, :-1])
+
+
+def test_hole_detail_is_one_for_the_photo_and_low_for_a_blur():
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)
+    mask = np.zeros((40, 40), bool)
+    mask[10:30, 10:30] = True
+    blurred = photo.copy()
+    blurred[mask] = cv2.GaussianBlur(photo, (9, 9), 3)[mask]
+    flat = photo.copy()
+    flat[mask] = photo[mask].mean(axis=0).astype(np.uint8)
+    assert hole_detail(photo, photo, mask) == pytest.approx(1.0)
+    assert hole_detail(photo, flat, mask) < hole_detail(photo, blurred, mask) < 0.5
+    with pytest.raises(ValueError, match="at least one pixel"):
+        hole_detail(photo, photo, np.zeros((40, 40), bool))

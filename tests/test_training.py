@@ -88,7 +88,7 @@ def test_checkpoint_resume_continues_exactly(tmp_path, adversarial):
 
 
 def flatten(state, prefix="") -> dict:
-    """Nested state dicts (a critic holds a model's and an optimiser's) as one level of "a.b.c" keys (lists by index)."""
+    """Nested state dicts (a critic holds a model's and an optimiser's) as one level of "a.b.c" keys."""
     if isinstance(state, list | tuple):
         state = dict(enumerate(state))
     if not isinstance(state, dict):

@@ -3,7 +3,8 @@
 Every image of the chosen split (or an evenly spaced `--limit` of them) gets one mask, the kinds taking turns
 (eyes, nose and mouth, strokes, a large box); a mask's shape is seeded by the image's file name, so the same
 images get the same holes on every run. All three methods see the same image, with the hole blanked. Scores are
-means over images of each image's value (PSNR and hole PSNR in dB, SSIM, L1 in [0, 1] units).
+means over images of each image's value (PSNR and hole PSNR in dB, SSIM, L1 in [0, 1] units, and the hole's detail:
+gradient energy as a share of the photo's, where blur shows that PSNR does not punish).
 Writes OUT/results.md (the table, also printed), OUT/results.json (means and per-image numbers) and
 OUT/contact_sheet.png (masked input, Telea, IN², original).
 """
@@ -22,15 +23,21 @@ from in2_studio.errors import In2Error, OutputError
 from in2_studio.training.crops import read_rgb
 from in2_studio.training.faces import face_files, landmarks_for
 from in2_studio.training.masks import EVAL_KINDS, eval_mask
-from in2_studio.training.metrics import hole_psnr, l1, psnr, ssim
+from in2_studio.training.metrics import hole_detail, hole_psnr, l1, psnr, ssim
 
 DATASETS = {
     "lfw-test": ("lfw", "test"),
     "celeba-test": ("celeba", "test"),
     "celeba-val": ("celeba", "val"),
 }
-METRICS = ("psnr", "ssim", "hole_psnr", "l1")
-METRIC_HEADERS = {"psnr": "PSNR ↑", "ssim": "SSIM ↑", "hole_psnr": "hole PSNR ↑", "l1": "L1 ↓"}
+METRICS = ("psnr", "ssim", "hole_psnr", "l1", "detail")
+METRIC_HEADERS = {
+    "psnr": "PSNR ↑",
+    "ssim": "SSIM ↑",
+    "hole_psnr": "hole PSNR ↑",
+    "l1": "L1 ↓",
+    "detail": "hole detail (photo = 1)",
+}
 IN2 = "IN²"
 TELEA = "Telea"
 NAVIER_STOKES = "Navier-Stokes"
@@ -70,6 +77,7 @@ def score(original: np.ndarray, result: np.ndarray, mask: np.ndarray) -> dict[st
         "ssim": ssim(original, result),
         "hole_psnr": hole_psnr(original, result, mask),
         "l1": l1(original, result),
+        "detail": hole_detail(original, result, mask),
     }
 
 
@@ -95,7 +103,7 @@ def markdown_table(summary: dict, methods: Sequence[str], title: str) -> str:
         for method in methods:
             values = by_method[method]
             cells = [f"{values['psnr']:.2f}", f"{values['ssim']:.4f}", f"{values['hole_psnr']:.2f}"]
-            cells.append(f"{values['l1']:.4f}")
+            cells += [f"{values['l1']:.4f}", f"{values['detail']:.2f}"]
             name = f"**{method}**" if method == IN2 else method
             lines.append(f"| {kind} | {name} | {values['images']} | " + " | ".join(cells) + " |")
     if IN2 in methods and TELEA in methods:
