@@ -307,8 +307,8 @@ def run_inpaint(args: argparse.Namespace) -> int:
     inpainter = Inpainter.load(weights=args.weights, device=args.device, working_size=args.working_size)
     stage = "preview" if args.preview else "full"
     if not folder_run:
-        seconds = inpaint_file(inpainter, jobs[0], args.preview)
-        print(f"{PROG}: wrote {jobs[0].output} ({stage}, {inpainter.device}, {seconds:.1f} s)")
+        done = inpaint_file(inpainter, jobs[0], args.preview)
+        print(f"{PROG}: wrote {jobs[0].output} ({stage}, {done.device}, {done.seconds:.1f} s)")
         return 0
 
     from tqdm import tqdm
@@ -331,34 +331,32 @@ def run_inpaint(args: argparse.Namespace) -> int:
     return 0
 
 
-def inpaint_file(inpainter, job: Job, preview: bool) -> float:
-    """Read, fill and save one photo, keeping its alpha, EXIF, colour profile and 16-bit depth."""
+def inpaint_file(inpainter, job: Job, preview: bool):
+    """Read, fill and save one photo, keeping its alpha, EXIF, colour profile and 16-bit depth; returns the
+    engine's Stage (time, device). A GPU failure that the CPU made up for is said on stderr, not hidden."""
+    from tqdm import tqdm
+
     from in2_studio.imaging import read_image, read_mask, write_image
 
     photo = read_image(job.image)
     mask = read_mask(job.mask, photo.rgb.shape, image_path=job.image)
     if not mask.any():
         raise ImageError(f"{job.mask} marks nothing to fill: no pixel is white (>= 128)")
-    start = time.perf_counter()
-    if preview:
-        stages = inpainter.stream(photo.rgb, mask)
-        result = next(stages).image
-        stages.close()  # the full-resolution stage is not needed
-    else:
-        result = inpainter.inpaint(photo.rgb, mask)
-    seconds = time.perf_counter() - start
+    done = inpainter.fill(photo.rgb, mask, preview)
+    if done.notice:
+        tqdm.write(f"{PROG}: warning: {job.image}: {done.notice}", file=sys.stderr)
     # Created only now, so that a run that fails before its first result leaves nothing behind.
     _create_folder(job.output.parent)
     write_image(
         job.output,
-        result,
+        done.image,
         alpha=photo.alpha,
         exif=photo.exif,
         icc_profile=photo.icc_profile,
         rgb16=photo.rgb16,
         changed=mask,
     )
-    return seconds
+    return done
 
 
 def plan_jobs(image: Path, mask: Path, output: str) -> tuple[list[Job], bool]:

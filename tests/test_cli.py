@@ -426,10 +426,10 @@ def test_usage_errors_are_one_line_with_exit_2(capsys):
 def test_internal_error_is_one_line_and_exit_1(photo, mask, engine_args, tmp_path, monkeypatch, capsys):
     from in2_studio.engine import Inpainter
 
-    def broken(self, image, mask):
+    def broken(self, image, mask, preview=False):
         raise RuntimeError("the network fell over")
 
-    monkeypatch.setattr(Inpainter, "inpaint", broken)
+    monkeypatch.setattr(Inpainter, "fill", broken)
     monkeypatch.delenv("IN2_DEBUG", raising=False)
     argv = ("inpaint", "--image", photo, "--mask", mask, "--output", tmp_path / "out.png", *engine_args)
     assert run_cli(*argv) == 1
@@ -444,10 +444,10 @@ def test_internal_error_is_one_line_and_exit_1(photo, mask, engine_args, tmp_pat
 def test_interrupt_exits_130(photo, mask, engine_args, tmp_path, monkeypatch, capsys):
     from in2_studio.engine import Inpainter
 
-    def interrupted(self, image, mask):
+    def interrupted(self, image, mask, preview=False):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Inpainter, "inpaint", interrupted)
+    monkeypatch.setattr(Inpainter, "fill", interrupted)
     out = tmp_path / "out.png"
     assert run_cli("inpaint", "--image", photo, "--mask", mask, "--output", out, *engine_args) == 130
     assert _one_error_line(capsys.readouterr().err) == "in2-studio: error: interrupted"

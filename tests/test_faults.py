@@ -12,7 +12,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from gui_support import FACE_JPEG, FakePrompts, make_window, private_settings  # noqa: E402
+from PIL import Image  # noqa: E402
 
+from in2_studio import cli  # noqa: E402
 from in2_studio.engine import Inpainter, load_weights  # noqa: E402
 from in2_studio.gui import worker as worker_module  # noqa: E402
 from in2_studio.gui.worker import InpaintWorker  # noqa: E402
@@ -92,6 +94,20 @@ def test_a_gpu_failure_redoes_the_job_on_the_cpu(tiny_weights, reference, face_p
 def test_inpaint_falls_back_too(tiny_weights, reference, face_photo, hole):
     inpainter = PretendCuda(tiny_weights, out_of_memory())
     np.testing.assert_array_equal(inpainter.inpaint(face_photo, hole), reference.inpaint(face_photo, hole))
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["full", "preview"])
+def test_the_cli_says_when_the_cpu_stood_in(tmp_path, capsys, tiny_weights, reference, face_photo, hole, preview):
+    photo, mask = tmp_path / "face.png", tmp_path / "mask.png"
+    Image.fromarray(face_photo).save(photo)
+    Image.fromarray(hole * 255).save(mask)
+    job = cli.Job(photo, mask, tmp_path / "out.png")
+    done = cli.inpaint_file(PretendCuda(tiny_weights, out_of_memory()), job, preview)
+    assert done.device == "cpu"
+    warning = capsys.readouterr().err
+    assert "warning" in warning and "face.png" in warning and "ran on the CPU" in warning
+    expected = reference.fill(face_photo, hole, preview).image
+    np.testing.assert_array_equal(np.asarray(Image.open(job.output)), expected)
 
 
 @pytest.mark.parametrize(

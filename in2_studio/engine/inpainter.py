@@ -107,7 +107,15 @@ class Inpainter:
         return self.torch_device.type
 
     def inpaint(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return self._run_or_fall_back(image, validate(image, mask), preview=False, notice=None)[0]
+        return self.fill(image, mask).image
+
+    def fill(self, image: np.ndarray, mask: np.ndarray, preview: bool = False) -> Stage:
+        """One stage on its own (the full result, or only the preview), with the device it ran on and the
+        notice if the GPU failed and the CPU did the work."""
+        start = time.perf_counter()
+        result, notice = self._run_or_fall_back(image, validate(image, mask), preview, notice=None)
+        device = "cpu" if notice else self.device
+        return Stage("preview" if preview else "full", result, time.perf_counter() - start, device, notice)
 
     def stream(self, image: np.ndarray, mask: np.ndarray, cancel: Cancel = None) -> Iterator[Stage]:
         """The preview, then the full-resolution result; stops early once `cancel` is set."""
