@@ -42,16 +42,23 @@ def patch_mask(mask: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.adaptive_avg_pool2d(mask, size)
 
 
+def _weighted_mean(values: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    return (values * weights).sum() / weights.sum().clamp_min(1e-6)
+
+
 def discriminator_loss(
     discriminator: PatchDiscriminator, real: torch.Tensor, composite: torch.Tensor, mask: torch.Tensor, r1: float
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """Real images are real everywhere; a composite is fake where its patches are hole. Plus γ/2 · E‖∇D(real)‖²."""
+    """Real images are real everywhere; a composite is fake where its patches are hole and real elsewhere, the
+    two weighted equally. Plus γ/2 · E‖∇D(real)‖²."""
     real = real.detach().requires_grad_(r1 > 0)
     real_logits, _ = discriminator(real)
     fake_logits, _ = discriminator(composite.detach())
     hole = patch_mask(mask, fake_logits.shape[-2:])
+    # Balanced: the hole's patches are a fifth of a composite's, and unweighted the discriminator learnt to call
+    # everything real (measured: logits 1.8 on holes, 2.1 on real patches after 500 steps).
     real_loss = F.softplus(-real_logits).mean()
-    fake_loss = (hole * F.softplus(fake_logits) + (1 - hole) * F.softplus(-fake_logits)).mean()
+    fake_loss = _weighted_mean(F.softplus(fake_logits), hole) + _weighted_mean(F.softplus(-fake_logits), 1 - hole)
     loss = real_loss + fake_loss
     penalty = real_logits.new_zeros(())
     if r1 > 0:
@@ -70,7 +77,7 @@ def generator_losses(
     with torch.no_grad():
         _, real_features = discriminator(real)
     hole = patch_mask(mask, fake_logits.shape[-2:])
-    adversarial = (hole * F.softplus(-fake_logits)).sum() / hole.sum().clamp_min(1e-6)
+    adversarial = _weighted_mean(F.softplus(-fake_logits), hole)
     matching = sum(F.l1_loss(f, r) for f, r in zip(fake_features, real_features, strict=True)) / len(fake_features)
     return adversarial, matching
 
