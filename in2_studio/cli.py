@@ -93,7 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     train.add_argument("--steps", type=_positive_int, metavar="N", help="train to step N (default: the config's)")
     train.add_argument("--out", type=Path, metavar="DIR", help="where checkpoints go (default: the config's)")
-    train.add_argument("--minutes", type=float, metavar="M", help="stop after M minutes, with a checkpoint")
+    train.add_argument("--minutes", type=_positive_float, metavar="M", help="stop after M minutes, with a checkpoint")
+    train.add_argument(
+        "--lr", type=_positive_float, metavar="LR", help="learning rate (default: the config's), e.g. to anneal"
+    )
     train.set_defaults(handler=_lazy("in2_studio.training.train", "train"))
 
     evaluate = commands.add_parser(
@@ -486,6 +489,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a positive number")
     return value
 
 

@@ -418,6 +418,8 @@ def test_usage_errors_are_one_line_with_exit_2(capsys):
     assert "required: --mask, --output" in _one_error_line(capsys.readouterr().err)
     assert run_cli("inpaint", "--image", "a", "--mask", "b", "--output", "c", "--working-size", "8") == 2
     assert "between 32 and 4096" in _one_error_line(capsys.readouterr().err)
+    assert run_cli("train", "--config", "c.toml", "--lr", "-1") == 2
+    assert "must be a positive number" in _one_error_line(capsys.readouterr().err)
 
 
 # ---------------------------------------------------------------- exit codes for the unexpected
@@ -514,9 +516,9 @@ def test_window_not_available_is_one_line_and_exit_1(monkeypatch, capsys):
 
 DISPATCH = [
     (
-        ["train", "--config", "c.toml", "--steps", "5", "--resume"],
+        ["train", "--config", "c.toml", "--steps", "5", "--resume", "--lr", "3e-4"],
         "in2_studio.training.train",
-        {"config": Path("c.toml"), "steps": 5, "resume": True, "out": None},
+        {"config": Path("c.toml"), "steps": 5, "resume": True, "out": None, "lr": 3e-4, "minutes": None},
     ),
     (
         ["eval", "--weights", "w.safetensors", "--data", "celeba-test", "--limit", "3"],

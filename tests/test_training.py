@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import os
 import signal
@@ -16,7 +17,7 @@ from in2_studio.errors import In2Error
 from in2_studio.model import IN2
 from in2_studio.training.crops import FaceCrops
 from in2_studio.training.faces import training_files
-from in2_studio.training.train import Checkpoint, TrainSettings, shrink, step_loss, train
+from in2_studio.training.train import Checkpoint, TrainSettings, settings_for, shrink, step_loss, train
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "configs" / "tiny.toml"
@@ -28,6 +29,13 @@ def test_config_files_parse():
     assert TrainSettings.from_toml(TINY).preset == "tiny"
     assert not base.adversarial
     assert TrainSettings.from_toml(REPO / "configs" / "adversarial.toml").adversarial
+
+
+def test_the_command_line_overrides_the_config():
+    args = argparse.Namespace(config=TINY, minutes=2.5, lr=1e-4)
+    settings = settings_for(args)
+    assert (settings.minutes, settings.lr, settings.preset) == (2.5, 1e-4, "tiny")
+    assert settings_for(argparse.Namespace(config=TINY, minutes=None, lr=None)) == TrainSettings.from_toml(TINY)
 
 
 def test_unknown_setting_is_refused(tmp_path):

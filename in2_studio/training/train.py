@@ -274,10 +274,15 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
     return reached
 
 
-def run(args) -> int:
+def settings_for(args) -> TrainSettings:
+    """The config file's settings, with what the command line overrides (--minutes, --lr)."""
     settings = TrainSettings.from_toml(args.config)
-    if getattr(args, "minutes", None):
-        settings = dataclasses.replace(settings, minutes=args.minutes)
+    overrides = {name: getattr(args, name, None) for name in ("minutes", "lr")}
+    return dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def run(args) -> int:
+    settings = settings_for(args)
     out = Path(args.out or settings.out).expanduser()
     reached = train(settings, out, resume=args.resume, steps=args.steps)
     print(f"trained to step {reached}; weights: {out / 'ema.safetensors'}")
