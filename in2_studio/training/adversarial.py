@@ -14,7 +14,7 @@ from torch import nn
 
 
 class PatchDiscriminator(nn.Module):
-    """Three stride-2 4×4 convolutions and two 3×3 ones: one logit per ~46 px patch, no normalisation layers
+    """Three stride-2 4×4 convolutions and two 3×3 ones: one logit per ~54 px patch, no normalisation layers
     (the R1 penalty keeps it smooth), LeakyReLU as in pix2pix."""
 
     def __init__(self, width: int = 32):
