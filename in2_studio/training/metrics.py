@@ -20,6 +20,16 @@ def _check(a: np.ndarray, b: np.ndarray) -> None:
         raise ValueError(f"images differ in shape: {a.shape} vs {b.shape}")
 
 
+def _hole(mask: np.ndarray, image: np.ndarray, metric: str) -> np.ndarray:
+    """The mask as booleans, refused unless it fits the image and marks at least one pixel."""
+    hole = np.asarray(mask) != 0
+    if hole.shape != image.shape[:2]:
+        raise ValueError(f"mask shape {hole.shape} does not fit images of shape {image.shape}")
+    if not hole.any():
+        raise ValueError(f"{metric} needs a mask with at least one pixel set")
+    return hole
+
+
 def _psnr_from_mse(mse: float, data_range: float) -> float:
     return float("inf") if mse == 0 else float(10.0 * np.log10(data_range**2 / mse))
 
@@ -34,11 +44,7 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 def hole_psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
     """PSNR over the masked pixels only (all channels): what the inpainter actually painted."""
     _check(a, b)
-    hole = np.asarray(mask) != 0
-    if hole.shape != a.shape[:2]:
-        raise ValueError(f"mask shape {hole.shape} does not fit images of shape {a.shape}")
-    if not hole.any():
-        raise ValueError("hole_psnr needs a mask with at least one pixel set")
+    hole = _hole(mask, a, "hole_psnr")
     diff = a[hole].astype(np.float64) - b[hole].astype(np.float64)
     return _psnr_from_mse(float(np.mean(diff * diff)), _data_range(a))
 
@@ -48,9 +54,7 @@ def hole_detail(original: np.ndarray, result: np.ndarray, mask: np.ndarray) -> f
     the grey image over the hole's pixels, result over original. 1 is as sharp as the photo; a blurred
     fill scores well below 1 whatever its PSNR, so this shows what PSNR rewards away."""
     _check(original, result)
-    hole = np.asarray(mask) != 0
-    if hole.shape != original.shape[:2] or not hole.any():
-        raise ValueError("hole_detail needs a mask of the images' size with at least one pixel set")
+    hole = _hole(mask, original, "hole_detail")
 
     def energy(image: np.ndarray) -> float:
         grey = image.astype(np.float32).mean(axis=2) / _data_range(image)
