@@ -112,10 +112,7 @@ class Inpainter:
     def fill(self, image: np.ndarray, mask: np.ndarray, preview: bool = False) -> Stage:
         """One stage on its own (the full result, or only the preview), with the device it ran on and the
         notice if the GPU failed and the CPU did the work."""
-        start = time.perf_counter()
-        result, notice = self._run_or_fall_back(image, validate(image, mask), preview, notice=None)
-        device = "cpu" if notice else self.device
-        return Stage("preview" if preview else "full", result, time.perf_counter() - start, device, notice)
+        return self._stage("preview" if preview else "full", image, validate(image, mask), notice=None)
 
     def stream(self, image: np.ndarray, mask: np.ndarray, cancel: Cancel = None) -> Iterator[Stage]:
         """The preview, then the full-resolution result; stops early once `cancel` is set."""
@@ -124,10 +121,16 @@ class Inpainter:
         for name in ("preview", "full"):
             if _cancelled(cancel):
                 return
-            start = time.perf_counter()
-            result, notice = self._run_or_fall_back(image, hole, name == "preview", notice)
-            device = "cpu" if notice else self.device
-            yield Stage(name, result, time.perf_counter() - start, device, notice)
+            stage = self._stage(name, image, hole, notice)
+            notice = stage.notice
+            yield stage
+
+    def _stage(self, name: str, image: np.ndarray, hole: np.ndarray, notice: str | None) -> Stage:
+        """One timed stage; `notice` set means the GPU already failed in this job, so it runs on the CPU."""
+        start = time.perf_counter()
+        result, notice = self._run_or_fall_back(image, hole, name == "preview", notice)
+        device = "cpu" if notice else self.device
+        return Stage(name, result, time.perf_counter() - start, device, notice)
 
     def _run_or_fall_back(self, image, hole, preview, notice) -> tuple[np.ndarray, str | None]:
         """(result, notice): on this inpainter's device, or on the CPU (with a notice) once the GPU failed."""
