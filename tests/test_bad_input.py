@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
-import struct
 import tempfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from gui_support import FACE_JPEG, FakePrompts, make_window  # noqa: E402
+from image_support import png_declaring  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from in2_studio.cli import main  # noqa: E402
@@ -75,16 +74,6 @@ def middle_hole(height: int, width: int) -> np.ndarray:
 def save_mask(path: Path, fill: np.ndarray) -> Path:
     Image.fromarray(np.where(fill, 255, 0).astype(np.uint8)).save(path)
     return path
-
-
-def png_declaring(width: int, height: int) -> bytes:
-    """A PNG header declaring a canvas, and no pixels: a decompression bomb's first bytes."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
 
 
 def bad_photo(case: Case, name: str, content: bytes) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from image_support import png_declaring
 from PIL import Image, ImageCms
 
 from in2_studio import __version__
@@ -232,17 +233,6 @@ def _bad_photo(tmp_path, name, content):
     return path
 
 
-def _png_declaring(width: int, height: int) -> bytes:
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
-
-
 def _other_configuration(tmp_path: Path) -> Path:
     # A file claiming the tiny configuration but holding a differently shaped network.
     config = IN2Config(channels=(8, 12, 20), blocks=(1, 1, 1), attention_blocks=1, heads=2, kernel=3,
@@ -280,7 +270,7 @@ def case_unsupported_format(t, a):
 
 
 def case_decompression_bomb(t, a):
-    a["--image"] = _bad_photo(t, "bomb.png", _png_declaring(30000, 30000))
+    a["--image"] = _bad_photo(t, "bomb.png", png_declaring(30000, 30000))
     return "declares 30000×30000 pixels (900 megapixels), over the limit of 100 megapixels"
 
 

@@ -4,13 +4,12 @@ common kind of photo read right, and saves that keep metadata and never leave a 
 from __future__ import annotations
 
 import os
-import struct
-import zlib
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from image_support import png_declaring
 from PIL import Image, ImageCms, ImageOps
 
 from in2_studio.errors import ImageError, OutputError
@@ -40,16 +39,6 @@ def _exif(orientation: int | None = None) -> Image.Exif:
     if orientation is not None:
         exif[ORIENTATION] = orientation
     return exif
-
-
-def _png_declaring(width: int, height: int) -> bytes:
-    """A 57-byte PNG whose header declares a canvas of any size (and holds no pixels at all)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
 
 
 def _assert_one_line_naming(error: pytest.ExceptionInfo, path: Path) -> str:
@@ -97,7 +86,7 @@ def _gif(folder: Path) -> Path:
 
 def _bomb(folder: Path) -> Path:
     path = folder / "bomb.png"
-    path.write_bytes(_png_declaring(30000, 30000))
+    path.write_bytes(png_declaring(30000, 30000))
     return path
 
 
@@ -143,7 +132,7 @@ def test_bomb_is_refused_from_its_header_with_size_and_limit(tmp_path):
     # 108 megapixels: under Pillow's own hard limit, over ours; the file holds no pixels, so a decode
     # attempt would have said "truncated" instead.
     path = tmp_path / "big.png"
-    path.write_bytes(_png_declaring(12000, 9000))
+    path.write_bytes(png_declaring(12000, 9000))
     pillow_limit = Image.MAX_IMAGE_PIXELS
     with pytest.raises(ImageError, match=r"12000×9000 pixels \(108 megapixels\).*limit of 100 megapixels"):
         read_image(path)
