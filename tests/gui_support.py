@@ -125,3 +125,20 @@ def distance_to_segment(shape, p0, p1):
     d = b - a
     t = np.clip(((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / max(d @ d, 1e-9), 0, 1)
     return np.hypot(xs - (a[0] + t * d[0]), ys - (a[1] + t * d[1]))
+
+
+class FlakyEngine:
+    """A real engine, except that its first job raises `error`, as a bug would; `jobs` counts the jobs."""
+
+    device = "cpu"
+
+    def __init__(self, engine, error: Exception):
+        self.engine = engine
+        self.error = error
+        self.jobs = 0
+
+    def stream(self, image, mask, cancel=None):
+        self.jobs += 1
+        if self.jobs == 1:
+            raise self.error
+        yield from self.engine.stream(image, mask, cancel)

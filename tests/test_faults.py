@@ -11,7 +11,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from gui_support import FACE_JPEG, FakePrompts, make_window, private_settings  # noqa: E402
+from gui_support import FACE_JPEG, FakePrompts, FlakyEngine, make_window, private_settings  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from in2_studio import cli  # noqa: E402
@@ -161,21 +161,7 @@ def test_the_window_shows_the_cpu_fallback(qtbot, tmp_path, tiny_weights, refere
 
 
 def test_an_exception_in_a_job_is_shown_and_the_next_job_works(qtbot, tmp_path, reference, hole, capfd):
-    class Flaky:
-        """The real engine, except that its first job raises what a bug would."""
-
-        device = "cpu"
-
-        def __init__(self):
-            self.jobs = 0
-
-        def stream(self, image, mask, cancel=None):
-            self.jobs += 1
-            if self.jobs == 1:
-                raise ValueError("a bug in the first job")
-            yield from reference.stream(image, mask, cancel)
-
-    flaky = Flaky()
+    flaky = FlakyEngine(reference, ValueError("a bug in the first job"))
     prompts = FakePrompts()
     window = make_window(qtbot, tmp_path, weights=None, worker=InpaintWorker(loader=lambda c: flaky), prompts=prompts)
     assert window.open_file(FACE_JPEG)

@@ -9,7 +9,7 @@ import threading  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from gui_support import FACE_JPEG, GatedInpainter, drag, make_window  # noqa: E402
+from gui_support import FACE_JPEG, FlakyEngine, GatedInpainter, drag, make_window  # noqa: E402
 from PySide6.QtCore import QTimer  # noqa: E402
 
 from in2_studio.gui.worker import EngineConfig, InpaintWorker  # noqa: E402
@@ -134,19 +134,7 @@ def test_missing_weights_show_an_error_and_painting_still_works(qtbot, tmp_path)
 
 
 def test_an_exception_in_a_job_is_reported_and_the_next_job_works(qtbot, face_photo, inpainter):
-    class Flaky:
-        device = "cpu"
-
-        def __init__(self):
-            self.calls = 0
-
-        def stream(self, image, mask, cancel=None):
-            self.calls += 1
-            if self.calls == 1:
-                raise RuntimeError("boom\nsecond line")
-            yield from inpainter.stream(image, mask, cancel)
-
-    flaky = Flaky()
+    flaky = FlakyEngine(inpainter, RuntimeError("boom\nsecond line"))
     worker = InpaintWorker(loader=lambda config: flaky)
     try:
         events = record(worker)
