@@ -342,9 +342,7 @@ def inpaint_file(inpainter, job: Job, preview: bool):
     from in2_studio.imaging import read_image, read_mask, write_image
 
     photo = read_image(job.image)
-    mask = read_mask(job.mask, photo.rgb.shape, image_path=job.image)
-    if not mask.any():
-        raise ImageError(f"{job.mask} marks nothing to fill: no pixel is white (>= 128)")
+    mask = read_mask(job.mask, photo.rgb.shape, image_path=job.image, require_fill=True)
     done = inpainter.fill(photo.rgb, mask, preview)
     if done.notice:
         tqdm.write(f"{PROG}: warning: {job.image}: {done.notice}", file=sys.stderr)

@@ -308,13 +308,9 @@ class MainWindow(QMainWindow):
     def load_mask(self, path: str | Path) -> bool:
         document = self.document
         try:
-            mask = read_mask(Path(path), document.base.shape, image_path=document.source_path)
+            mask = read_mask(Path(path), document.base.shape, image_path=document.source_path, require_fill=True)
         except In2Error as error:
             self.prompts.error("Cannot load the mask", str(error))
-            return False
-        if not mask.any():
-            message = f"{path} marks nothing to fill: no pixel is white (>= 128)"
-            self.prompts.error("Cannot load the mask", message)
             return False
         self._push_mask(document.mask.patch_to(mask), "Load mask")
         return True

@@ -86,10 +86,12 @@ def read_mask(
     *,
     image_path: str | Path | None = None,
     max_pixels: int = MAX_PIXELS,
+    require_fill: bool = False,
 ) -> np.ndarray:
     """Read a mask file as an H×W bool array (True = fill: luminance ≥ 128), checked against `shape`.
 
     `shape` is the image's (H, W) or (H, W, 3); `image_path` only names the image in the size message.
+    `require_fill` refuses a mask that marks nothing (almost always an inverted one) when it is meant to be filled.
     """
     path = Path(path)
     with _opened(path, max_pixels) as img:
@@ -106,6 +108,8 @@ def read_mask(
             f"{path} is {fill.shape[1]}×{fill.shape[0]} but {image_name} is {width}×{height}: "
             "a mask must have its image's size"
         )
+    if require_fill and not fill.any():
+        raise ImageError(f"{path} marks nothing to fill: no pixel is white (>= 128)")
     return fill
 
 
