@@ -10,7 +10,7 @@ Each running window owns one folder under the app-data folder (IN2_RECOVERY_DIR 
         base-<n>.png     the current base, kept only when it is not the file the photo came from
         changed-<n>.png  the pixels an applied result replaced (so a 16-bit photo still saves exactly)
 
-Files are written atomically (imaging's writers; the JSON through a renamed temporary file), on a thread of
+Files are written atomically (imaging's writers, the JSON through imaging's write_atomically), on a thread of
 their own so that a 12-megapixel PNG never stalls the window, and at most once every few seconds.
 """
 
@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -35,7 +34,7 @@ from PySide6.QtCore import QLockFile, QObject, QTimer, Signal
 from in2_studio.errors import ImageError, In2Error
 from in2_studio.gui.document import Document
 from in2_studio.gui.settings import APPLICATION, ORGANIZATION
-from in2_studio.imaging import read_image, read_mask, write_image, write_mask
+from in2_studio.imaging import read_image, read_mask, write_atomically, write_image, write_mask
 
 RECOVERY_DIR_ENV = "IN2_RECOVERY_DIR"
 WRITE_INTERVAL_MS = 3000
@@ -225,7 +224,8 @@ class SessionKeeper(QObject):
             if snapshot.base is not None and not (folder / record["base"]).exists():
                 write_mask(folder / record["changed"], snapshot.changed)
                 write_image(folder / record["base"], snapshot.base)
-            _write_json(folder / SESSION_FILE, record)
+            data = json.dumps(record, indent=1).encode("utf-8")
+            write_atomically(folder / SESSION_FILE, lambda file: file.write(data))
             self._remove_files_except(folder, {record["mask"], record["base"], record["changed"]})
         except (OSError, In2Error) as error:
             self._report(f"Cannot keep a recovery copy of the work: {error}")
@@ -265,21 +265,6 @@ class SessionKeeper(QObject):
         if message != self._last_problem:  # once per problem, not once every few seconds
             self._last_problem = message
             self.problem.emit(" ".join(message.split()))
-
-
-def _write_json(path: Path, record: dict) -> None:
-    data = json.dumps(record, indent=1).encode("utf-8")
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 class LeftSession:

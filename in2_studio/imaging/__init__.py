@@ -5,7 +5,7 @@ Used by every other part; imports none of them (only in2_studio.errors).
 
 from in2_studio.imaging.formats import FORMAT_BY_EXTENSION, format_for
 from in2_studio.imaging.read import MAX_PIXELS, Photo, read_image, read_mask
-from in2_studio.imaging.write import JPEG_QUALITY, write_image, write_mask
+from in2_studio.imaging.write import JPEG_QUALITY, write_atomically, write_image, write_mask
 
 __all__ = [
     "FORMAT_BY_EXTENSION",
@@ -15,6 +15,7 @@ __all__ = [
     "format_for",
     "read_image",
     "read_mask",
+    "write_atomically",
     "write_image",
     "write_mask",
 ]

@@ -65,9 +65,9 @@ def write_image(
         merged = rgb16.copy()
         merged[changed] = rgb[changed].astype(np.uint16) * 257
         alpha16 = None if alpha is None else alpha.astype(np.uint16) * 257
-        _write_atomically(path, lambda file: _encode_16_bit(file, image_format, merged, alpha16, exif, icc_profile))
+        write_atomically(path, lambda file: _encode_16_bit(file, image_format, merged, alpha16, exif, icc_profile))
     else:
-        _write_atomically(path, lambda file: _encode_8_bit(file, image_format, rgb, alpha, exif, icc_profile, quality))
+        write_atomically(path, lambda file: _encode_8_bit(file, image_format, rgb, alpha, exif, icc_profile, quality))
 
 
 def write_mask(path: str | Path, mask: np.ndarray) -> None:
@@ -78,7 +78,7 @@ def write_mask(path: str | Path, mask: np.ndarray) -> None:
     if mask.ndim != 2:
         raise ValueError(f"a mask must be H×W, got shape {mask.shape}")
     image = Image.fromarray(np.where(mask.astype(bool), 255, 0).astype(np.uint8), "L")
-    _write_atomically(path, lambda file: image.save(file, format="PNG"))
+    write_atomically(path, lambda file: image.save(file, format="PNG"))
 
 
 def _format_or_refuse(path: Path) -> str:
@@ -157,7 +157,7 @@ def _encode_16_bit(
     file.write(encoded.tobytes())
 
 
-def _write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
+def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
     """Run `write` on a temporary file beside `path`, flush it to disk, then rename it over `path`."""
     folder = path.parent
     if not folder.is_dir():
