@@ -145,11 +145,7 @@ class SessionKeeper(QObject):
         self._closed = True
         self._executor.shutdown(wait=True)
         if self._folder is not None:
-            with suppress(OSError):
-                (self._folder / SESSION_FILE).unlink()
-            if self._lock is not None:
-                self._lock.unlock()
-            shutil.rmtree(self._folder, ignore_errors=True)
+            _remove_session(self._folder, self._lock)
             self._folder = None
 
     def leftovers(self) -> list[LeftSession]:
@@ -311,10 +307,16 @@ class LeftSession:
         return document
 
     def discard(self) -> None:
-        with suppress(OSError):
-            (self.folder / SESSION_FILE).unlink()
-        self._lock.unlock()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        _remove_session(self.folder, self._lock)
+
+
+def _remove_session(folder: Path, lock: QLockFile | None) -> None:
+    """Unrecoverable first (the record goes before anything it names), then unlocked and gone."""
+    with suppress(OSError):
+        (folder / SESSION_FILE).unlink()
+    if lock is not None:
+        lock.unlock()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def offer_leftovers(keeper: SessionKeeper, prompts, show: Callable[[Document], None]) -> bool:
