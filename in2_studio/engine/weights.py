@@ -3,14 +3,13 @@ that a file cannot be loaded into a network of another shape without a clear err
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save
 
 from ..errors import WeightsError
+from ..imaging import write_atomically
 from ..model import IN2, IN2Config
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "models" / "in2-face.safetensors"
@@ -24,18 +23,8 @@ def save_weights(model: IN2, path: str | Path, half: bool = False, metadata: dic
         k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
         for k, v in model.state_dict().items()
     }
-    meta = {CONFIG_KEY: model.config.to_json(), **(metadata or {})}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=meta)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a weights file is not
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    data = save(tensors, metadata={CONFIG_KEY: model.config.to_json(), **(metadata or {})})
+    write_atomically(path, lambda file: file.write(data))  # umask permissions, like any file the app writes
 
 
 def read_metadata(path: str | Path) -> dict:
