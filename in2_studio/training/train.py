@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import signal
 import sys
 import time
@@ -24,6 +23,7 @@ from tqdm import tqdm
 
 from ..engine.weights import DEFAULT_WEIGHTS, load_weights, save_weights
 from ..errors import In2Error
+from ..imaging import write_atomically
 from ..model import IN2, IN2Config
 from ..model.coords import pixel_coords
 from .adversarial import Critic, generator_losses
@@ -141,9 +141,7 @@ class Checkpoint:
             "step": step,
             "config": model.config.to_json(),
         }
-        tmp = self.path.with_suffix(".tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, self.path)
+        write_atomically(self.path, lambda file: torch.save(state, file))
         save_weights(ema.module, self.ema_path, metadata={"step": str(step), "seed": str(settings.seed)})
 
     def load(self) -> dict | None:
