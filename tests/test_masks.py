@@ -6,6 +6,7 @@ import pytest
 from in2_studio.training.masks import (
     EVAL_KINDS,
     box,
+    check_mask_mix,
     coverage,
     eval_mask,
     face_part,
@@ -88,3 +89,19 @@ def test_eval_masks_cover_what_their_names_say():
         assert 0.10 <= coverage(strokes) <= 0.40
     with pytest.raises(ValueError):
         eval_mask("ears", 10, 10, LANDMARKS, 0)
+
+
+def test_the_mask_mix_chooses_the_kinds_of_hole():
+    rng = np.random.default_rng(3)
+    large = [coverage(training_mask(rng, 128, 160, LANDMARKS, {"large_box": 1})) for _ in range(100)]
+    default = [coverage(training_mask(rng, 128, 160, LANDMARKS)) for _ in range(100)]
+    assert min(large) >= 0.19  # every hole is a large box over the face (20 %–55 % of the crop)
+    assert np.mean(np.array(default) < 0.19) > 0.3
+    centre = LANDMARKS.mean(axis=0).round().astype(int)
+    assert all(training_mask(rng, 128, 160, LANDMARKS, {"large_box": 1})[centre[1], centre[0]] for _ in range(20))
+
+
+@pytest.mark.parametrize("mix", [{"eyes": 1.0}, {"strokes": -1.0}, {"strokes": 0.0}])
+def test_a_bad_mask_mix_is_refused(mix):
+    with pytest.raises(ValueError):
+        check_mask_mix(mix)

@@ -120,3 +120,34 @@ def test_sigterm_ends_the_run_with_a_checkpoint(tmp_path):
     assert 0 < reached < 10**6
     assert Checkpoint(tmp_path).load()["step"] == reached
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # handlers restored
+
+
+def test_a_new_machine_continues_from_the_shipped_step_and_warms_up_again(tmp_path, monkeypatch):
+    """With no checkpoint, --resume starts from the shipped file's weights at its step, so the step count and
+    the data order go on; the optimiser's moments are new, so the learning rate ramps up again."""
+    from in2_studio.engine.weights import save_weights
+    from in2_studio.training import train as train_module
+
+    settings = dataclasses.replace(TrainSettings.from_toml(TINY), warmup=4)
+    shipped = IN2(settings.model_config())
+    save_weights(shipped, tmp_path / "shipped.safetensors", metadata={"step": "40"})
+    monkeypatch.setattr(train_module, "DEFAULT_WEIGHTS", tmp_path / "shipped.safetensors")
+    assert train(settings, tmp_path / "run", resume=True, steps=41, quiet=True) == 41
+    state = Checkpoint(tmp_path / "run").load()
+    assert state["step"] == 41
+    # Adam's first step moves each weight by its learning rate: a quarter of it, from the shipped weights.
+    moved = max((state["model"][k] - v).abs().max().item() for k, v in shipped.state_dict().items())
+    assert moved == pytest.approx(settings.lr / 4, rel=0.05)
+    rates = [train_module.learning_rate(step, settings, fresh_from=40) for step in range(40, 46)]
+    assert rates == pytest.approx([settings.lr * f for f in (0.25, 0.5, 0.75, 1, 1, 1)])
+    assert train_module.learning_rate(40, settings) == settings.lr  # a checkpoint's run needs no second warm-up
+
+
+def test_the_mask_mix_is_read_from_the_config_and_checked(tmp_path):
+    mixed = tmp_path / "mixed.toml"
+    mixed.write_text(TINY.read_text().replace("[data]", "[data]\nmask_mix = { large_box = 3, strokes = 1 }"))
+    mix = TrainSettings.from_toml(mixed).mask_mix
+    assert mix == pytest.approx({"strokes": 0.25, "boxes": 0, "face_parts": 0, "large_box": 0.75})
+    mixed.write_text(TINY.read_text().replace("[data]", "[data]\nmask_mix = { big_box = 1 }"))
+    with pytest.raises(In2Error, match="mask_mix: unknown mask kinds big_box"):
+        TrainSettings.from_toml(mixed)

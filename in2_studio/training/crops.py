@@ -14,7 +14,7 @@ import torch
 
 from in2_studio.errors import ImageError
 from in2_studio.training.faces import landmarks_for
-from in2_studio.training.masks import training_mask
+from in2_studio.training.masks import MASK_MIX, check_mask_mix, training_mask
 
 MIN_ASPECT, MAX_ASPECT = 0.5, 2.0  # width / height
 SIZE_STEP = 8  # the network downsamples three times
@@ -103,6 +103,7 @@ class FaceCrops:
         prefetch: int = 0,
         flip: bool = True,
         jitter: float = 0.1,
+        mask_mix: dict[str, float] = MASK_MIX,
     ):
         if not files:
             raise ValueError("FaceCrops needs at least one training file")
@@ -116,6 +117,7 @@ class FaceCrops:
         self.prefetch = prefetch
         self.flip = flip
         self.jitter = jitter
+        self.mask_mix = check_mask_mix(mask_mix)
 
     def sample(self, rng: np.random.Generator, path: Path, h: int, w: int):
         image = read_rgb(path)
@@ -123,7 +125,7 @@ class FaceCrops:
         if self.flip and rng.random() < 0.5:
             crop, points = hflip(crop, points)
         pixels = colour_jitter(rng, crop, self.jitter) if self.jitter else crop.astype(np.float32) / 255.0
-        mask = training_mask(rng, h, w, points)
+        mask = training_mask(rng, h, w, points, self.mask_mix)
         return pixels, mask, points
 
     def batch(self, index: int) -> dict[str, torch.Tensor]:

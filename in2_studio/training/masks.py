@@ -99,30 +99,50 @@ def face_part(rng: np.random.Generator, h: int, w: int, landmarks: np.ndarray) -
     return mask
 
 
-def _one_training_shape(rng: np.random.Generator, h: int, w: int, landmarks: np.ndarray) -> np.ndarray:
-    pick = rng.random()
-    if pick < 0.35:
+# The training hole's kind and its probability: strokes, random boxes, face parts, a large box over the face.
+MASK_MIX = {"strokes": 0.35, "boxes": 0.2, "face_parts": 0.35, "large_box": 0.1}
+
+
+def check_mask_mix(mix: dict[str, float]) -> dict[str, float]:
+    """The mix with its shares scaled to sum to 1; a ValueError names an unknown kind or a bad share."""
+    unknown = sorted(set(mix) - set(MASK_MIX))
+    if unknown:
+        raise ValueError(f"unknown mask kinds {', '.join(unknown)} (choose from {', '.join(MASK_MIX)})")
+    if any(not share >= 0 for share in mix.values()) or sum(mix.values()) <= 0:
+        raise ValueError(f"mask shares must be non-negative with a positive sum, not {mix}")
+    total = sum(mix.values())
+    return {kind: mix.get(kind, 0.0) / total for kind in MASK_MIX}
+
+
+def _one_training_shape(rng: np.random.Generator, h: int, w: int, landmarks: np.ndarray, mix) -> np.ndarray:
+    kinds, shares = zip(*mix.items(), strict=True)
+    kind = kinds[min(int(np.searchsorted(np.cumsum(shares), rng.random(), side="right")), len(kinds) - 1)]
+    if kind == "strokes":
         return free_form(rng, h, w)
-    if pick < 0.55:
+    if kind == "boxes":
         return box(rng, h, w)
-    if pick < 0.9:
+    if kind == "face_parts":
         return face_part(rng, h, w, landmarks)
     # A large box over the face, as the hardest evaluation kind asks of the network.
     return large_box(rng, h, w, landmarks, area=(0.2, 0.55))
 
 
-def training_mask(rng: np.random.Generator, h: int, w: int, landmarks: np.ndarray) -> np.ndarray:
-    """A float32 H×W {0, 1} training hole: 35 % strokes, 20 % boxes, 35 % face parts, 10 % a large box over
-    the face, sometimes two of them combined; its coverage is always within [5 %, 60 %] of the crop."""
+def training_mask(
+    rng: np.random.Generator, h: int, w: int, landmarks: np.ndarray, mix: dict[str, float] = MASK_MIX
+) -> np.ndarray:
+    """A float32 H×W {0, 1} training hole, its kind drawn from `mix` (by default 35 % strokes, 20 % boxes, 35 %
+    face parts, 10 % a large box over the face), sometimes two combined; its coverage is always within
+    [5 %, 60 %] of the crop."""
+    mix = check_mask_mix(mix)
     for _ in range(30):
-        mask = _one_training_shape(rng, h, w, landmarks)
+        mask = _one_training_shape(rng, h, w, landmarks, mix)
         if rng.random() < 0.25:
-            mask |= _one_training_shape(rng, h, w, landmarks)
+            mask |= _one_training_shape(rng, h, w, landmarks, mix)
         # Too small (a face part at the crop's edge, a thin stroke): grow it with more shapes.
         for _ in range(4):
             if coverage(mask) >= MIN_COVERAGE:
                 break
-            mask |= _one_training_shape(rng, h, w, landmarks)
+            mask |= _one_training_shape(rng, h, w, landmarks, mix)
         if MIN_COVERAGE <= coverage(mask) <= MAX_COVERAGE:
             return mask.astype(np.float32)
     # Never reached in practice; a safe hole of about a quarter of the crop keeps the promise regardless.

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
-from ..engine.weights import DEFAULT_WEIGHTS, load_weights, save_weights
+from ..engine.weights import DEFAULT_WEIGHTS, load_weights, read_metadata, save_weights
 from ..errors import In2Error
 from ..imaging import write_atomically
 from ..model import IN2, IN2Config
@@ -30,6 +30,7 @@ from .adversarial import Critic, generator_losses
 from .crops import FaceCrops
 from .faces import training_files
 from .losses import hole_l1, ssim
+from .masks import MASK_MIX, check_mask_mix
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class TrainSettings:
     batch_size: int = 8
     long_side: tuple[int, int] = (96, 192)
     prefetch: int = 2
+    mask_mix: dict[str, float] = dataclasses.field(default_factory=lambda: dict(MASK_MIX))
     steps: int = 1_000_000
     lr: float = 1e-3
     weight_decay: float = 1e-4
@@ -79,6 +81,11 @@ class TrainSettings:
             raise In2Error(f"{path}: unknown settings {', '.join(unknown)}")
         if "long_side" in values:
             values["long_side"] = tuple(values["long_side"])
+        if "mask_mix" in values:
+            try:
+                values["mask_mix"] = check_mask_mix(values["mask_mix"])
+            except (ValueError, TypeError) as e:
+                raise In2Error(f"{path}: mask_mix: {e}") from None
         return cls(**values)
 
     def model_config(self) -> IN2Config:
@@ -161,9 +168,11 @@ def ema_average(decay: float):
     return average
 
 
-def learning_rate(step: int, settings: TrainSettings) -> float:
-    if settings.warmup and step < settings.warmup:
-        return settings.lr * (step + 1) / settings.warmup
+def learning_rate(step: int, settings: TrainSettings, fresh_from: int = 0) -> float:
+    """Warm up over `warmup` steps from `fresh_from`, the step where the optimiser's moments started empty."""
+    since = step - fresh_from
+    if settings.warmup and since < settings.warmup:
+        return settings.lr * (since + 1) / settings.warmup
     return settings.lr
 
 
@@ -206,7 +215,7 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
     if settings.adversarial:
         critic = Critic(settings.discriminator_width, settings.discriminator_lr, settings.r1_weight, device)
     checkpoint = Checkpoint(out)
-    start = 0
+    start = fresh_from = 0
     state = checkpoint.load() if resume else None
     if state is not None:
         if state["config"] != config.to_json():
@@ -227,11 +236,21 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
             # The durable checkpoint: a new machine continues from the weights in the repo.
             model.load_state_dict(shipped.state_dict())
             ema.module.load_state_dict(shipped.state_dict())
-            print(f"no checkpoint in {out}: continuing from {DEFAULT_WEIGHTS}", file=sys.stderr)
+            # Go on from the shipped step (the data order with it); the fresh optimiser warms up again.
+            start = fresh_from = int(read_metadata(DEFAULT_WEIGHTS).get("step", 0))
+            print(f"no checkpoint in {out}: continuing from {DEFAULT_WEIGHTS} at step {start}", file=sys.stderr)
 
     total = steps if steps is not None else settings.steps
     files = training_files()
-    batches = FaceCrops(files, settings.batch_size, settings.long_side, settings.seed, start, settings.prefetch)
+    batches = FaceCrops(
+        files,
+        settings.batch_size,
+        settings.long_side,
+        settings.seed,
+        start,
+        settings.prefetch,
+        mask_mix=settings.mask_mix,
+    )
     out.mkdir(parents=True, exist_ok=True)
     model.train()
     seen, clock, step = 0, time.perf_counter(), start
@@ -243,7 +262,7 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
                 break
             batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
             for group in optimizer.param_groups:
-                group["lr"] = learning_rate(step, settings)
+                group["lr"] = learning_rate(step, settings, fresh_from)
             rng = np.random.default_rng([settings.seed, step, 1])
             loss, parts, composite = step_loss(model, batch, settings, rng, critic and critic.frozen())
             if not math.isfinite(loss.item()):
