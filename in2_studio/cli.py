@@ -110,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", type=Path, metavar="DIR", help="default: eval/DATA")
     evaluate.add_argument("--limit", type=_positive_int, metavar="N", help="N images spread over the split")
     evaluate.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    evaluate.add_argument(
+        "--scale", type=_eval_scale, metavar="F", help="enlarge the photos F× first, as the app meets photos"
+    )
+    evaluate.add_argument(
+        "--working-size", type=_working_size, metavar="N", help="the engine's working size (default: the app's)"
+    )
     evaluate.set_defaults(handler=_lazy("in2_studio.training.evaluate", "eval"))
 
     bench = commands.add_parser(
@@ -497,6 +503,13 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"{text} must be a positive number")
+    return value
+
+
+def _eval_scale(text: str) -> float:
+    value = _positive_float(text)
+    if not 1 <= value <= 8:
+        raise argparse.ArgumentTypeError(f"{value:g} must be between 1 and 8")
     return value
 
 

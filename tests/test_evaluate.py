@@ -76,3 +76,34 @@ def test_limit_picks_evenly_spread_files():
     picked = evaluation.select_files(files, 4)
     assert picked == [files[0], files[33], files[66], files[99]]
     assert evaluation.select_files(files, None) == files
+
+
+def test_enlarged_photos_keep_their_landmarks_on_the_face(three_faces):
+    native, points = evaluation.load_face(three_faces[0])
+    big, big_points = evaluation.load_face(three_faces[0], scale=2.5)
+    assert big.shape[:2] == (round(native.shape[0] * 2.5), round(native.shape[1] * 2.5))
+    np.testing.assert_allclose(big_points, (points + 0.5) * 2.5 - 0.5)
+    # The eyes' hole on the enlarged photo covers what it covers on the photo itself.
+    small_hole = evaluation.eval_mask("eyes", *native.shape[:2], points, 1)
+    big_hole = evaluation.eval_mask("eyes", *big.shape[:2], big_points, 1)
+    shrunk = cv2.resize(big_hole.astype(np.float32), native.shape[1::-1], interpolation=cv2.INTER_AREA) > 0.5
+    assert (shrunk & small_hole).sum() / (shrunk | small_hole).sum() > 0.85
+
+
+def test_eval_on_enlarged_photos_at_a_chosen_working_size(three_faces, tiny_weights, tmp_path):
+    class Recording:
+        sizes = []
+
+        def inpaint(self, image, mask):
+            self.sizes.append(image.shape[:2])
+            return cv2.inpaint(image, mask.astype(np.uint8), 3, cv2.INPAINT_TELEA)
+
+    results = evaluation.evaluate(Recording(), three_faces, tmp_path, scale=2, progress=False)
+    assert results["scale"] == 2
+    assert Recording.sizes == [(436, 356)] * 3  # CelebA's 218×178, twice
+    args = Namespace(
+        weights=str(tiny_weights), data="celeba-test", out=str(tmp_path / "cli"), limit=2, device="cpu", scale=1.5,
+        working_size=64,
+    )  # fmt: skip
+    assert evaluation.run(args) == 0
+    assert "photos enlarged 1.5×, working size 64" in (tmp_path / "cli" / "results.md").read_text()

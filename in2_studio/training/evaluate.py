@@ -7,6 +7,9 @@ means over images of each image's value (PSNR and hole PSNR in dB, SSIM, L1 in [
 gradient energy as a share of the photo's, where blur shows that PSNR does not punish).
 Writes OUT/results.md (the table, also printed), OUT/results.json (means and per-image numbers) and
 OUT/contact_sheet.png (masked input, Telea, IN², original).
+
+`--scale F` first enlarges every photo F× (bicubic), as the app meets photos: larger than these 178–250 px faces,
+so that the engine's working size (`--working-size`) decides the scale the encoder sees the face at.
 """
 
 import json
@@ -63,6 +66,17 @@ def select_files(files: Sequence[Path], limit: int | None) -> list[Path]:
         raise In2Error(f"--limit must be at least 1, got {limit}")
     picks = np.unique(np.linspace(0, len(files) - 1, limit).round().astype(int))
     return [files[i] for i in picks]
+
+
+def load_face(path: Path, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """The photo and its landmarks, enlarged `scale`× (bicubic; pixel centres map to pixel centres)."""
+    image = read_rgb(path)
+    landmarks = landmarks_for(path, image.shape)
+    if scale == 1:
+        return image, landmarks
+    h, w = image.shape[:2]
+    image = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_CUBIC)
+    return image, (landmarks + 0.5) * np.array([image.shape[1] / w, image.shape[0] / h]) - 0.5
 
 
 def mask_seed(path: Path, seed: int) -> int:
@@ -157,6 +171,7 @@ def evaluate(
     seed: int = 0,
     rows_per_kind: int = 2,
     progress: bool = True,
+    scale: float = 1.0,
 ) -> dict:
     """Inpaint each file's fixed hole with `inpainter.inpaint(image, mask)`, Telea and Navier-Stokes; score
     them against the original; write results.md, results.json and contact_sheet.png into `out_dir`.
@@ -172,9 +187,9 @@ def evaluate(
     seconds = dict.fromkeys(methods, 0.0)
     rows, examples = [], []
     for index, path in enumerate(tqdm(files, desc=f"eval {title}", unit="img", disable=not progress)):
-        original = read_rgb(path)
+        original, landmarks = load_face(path, scale)
         kind = EVAL_KINDS[index % len(EVAL_KINDS)]
-        mask = eval_mask(kind, *original.shape[:2], landmarks_for(path, original.shape), mask_seed(path, seed))
+        mask = eval_mask(kind, *original.shape[:2], landmarks, mask_seed(path, seed))
         holed = original.copy()
         holed[mask] = 0  # no method may see what was under the hole
         results, scores = {}, {}
@@ -199,6 +214,7 @@ def evaluate(
         "title": title,
         "images": len(rows),
         "seed": seed,
+        "scale": scale,
         "methods": names,
         "summary": summary,
         "seconds_per_image": timing,
@@ -214,17 +230,22 @@ def evaluate(
 
 def run(args) -> int:
     """The `in2-studio eval` command: --weights W --data lfw-test|celeba-test [--out DIR] [--limit N]
-    [--device auto|cpu|cuda]."""
+    [--device auto|cpu|cuda] [--scale F] [--working-size N]."""
     from in2_studio.engine import Inpainter  # the engine is only needed here, not by the metrics or masks
 
     if args.data not in DATASETS:
         raise In2Error(f"Unknown evaluation data {args.data!r} (choose one of {', '.join(DATASETS)})")
     files = select_files(face_files(*DATASETS[args.data]), getattr(args, "limit", None))
     device = getattr(args, "device", None) or "auto"
-    inpainter = Inpainter.load(weights=getattr(args, "weights", None), device=device)
+    scale = getattr(args, "scale", None) or 1.0
+    working = {"working_size": args.working_size} if getattr(args, "working_size", None) else {}
+    inpainter = Inpainter.load(weights=getattr(args, "weights", None), device=device, **working)
     out_dir = Path(getattr(args, "out", None) or Path("eval") / args.data)
     weights = getattr(args, "weights", None) or "default weights"
-    results = evaluate(inpainter, files, out_dir, title=f"{args.data}, {Path(str(weights)).name}, {inpainter.device}")
+    title = f"{args.data}, {Path(str(weights)).name}, {inpainter.device}"
+    if scale != 1:
+        title += f", photos enlarged {scale:g}×, working size {inpainter.working_size}"
+    results = evaluate(inpainter, files, out_dir, title=title, scale=scale)
     print(results["table"])
     print(f"Wrote {out_dir / 'results.md'}, results.json and contact_sheet.png")
     return 0
