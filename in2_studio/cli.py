@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from in2_studio import __version__
+from in2_studio import DEFAULT_WORKING_SIZE, __version__
 from in2_studio.errors import ImageError, In2Error, OutputError
 
 PROG = "in2-studio"
@@ -81,8 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     inpaint.add_argument("--weights", type=Path, metavar="PATH", help="default: models/in2-face.safetensors")
     inpaint.add_argument("--preview", action="store_true", help="write the fast low-resolution preview instead")
     inpaint.add_argument(
-        "--working-size", type=_working_size, default=512, metavar="N",
-        help="long side, in pixels, at which the encoder sees the region around the mask (default: 512)",
+        "--working-size", type=_working_size, default=DEFAULT_WORKING_SIZE, metavar="N",
+        help=f"long side, in pixels, at which the encoder sees the region around the mask (default: "
+        f"{DEFAULT_WORKING_SIZE}, the size the weights were trained at)",
     )  # fmt: skip
     inpaint.set_defaults(handler=run_inpaint)
 

@@ -60,6 +60,20 @@ def test_stream_honours_cancel(inpainter, face_photo):
     assert list(inpainter.stream(face_photo, mask, cancel=lambda: True)) == []
 
 
+def test_the_encoder_sees_the_region_at_the_working_size_and_the_preview_never_larger(tiny_weights, face_photo):
+    """A photo larger than the working size is shrunk for the encoder; a preview size above the working size
+    would only make the preview slower, so the preview's encoder input is capped at the working size."""
+    inpainter = Inpainter.load(tiny_weights, device="cpu", working_size=48, preview_size=96)
+    seen = []
+    encode = inpainter.model.encode
+    inpainter.model.encode = lambda image, mask: seen.append(tuple(image.shape[-2:])) or encode(image, mask)
+    mask = np.zeros(face_photo.shape[:2], bool)
+    mask[100:140, 90:160] = True
+    stages = list(inpainter.stream(face_photo, mask))
+    assert [max(size) for size in seen] == [48, 48]
+    assert all(s.image.shape == face_photo.shape for s in stages)
+
+
 def test_empty_mask_returns_the_original(inpainter, face_photo):
     out = inpainter.inpaint(face_photo, np.zeros(face_photo.shape[:2], bool))
     np.testing.assert_array_equal(out, face_photo)

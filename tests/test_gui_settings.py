@@ -7,13 +7,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from gui_support import make_window  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
+from in2_studio import DEFAULT_WORKING_SIZE  # noqa: E402
 from in2_studio.gui.settings import MAX_RECENT_FILES, Settings  # noqa: E402
 
 
 def test_settings_round_trip_through_an_ini_file(tmp_path):
     path = str(tmp_path / "s.ini")
     settings = Settings(QSettings(path, QSettings.IniFormat))
-    assert settings.auto_mode is True and settings.device == "auto" and settings.working_size == 512
+    assert settings.auto_mode is True and settings.device == "auto"
+    assert settings.working_size == DEFAULT_WORKING_SIZE == 192
     settings.weights_path = "/w/model.safetensors"
     settings.working_size = 768
     settings.device = "cpu"

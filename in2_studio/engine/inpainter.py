@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 import torch
 
+from .. import DEFAULT_WORKING_SIZE
 from ..errors import ImageError, In2Error
 from ..model import IN2
 from ..model.coords import pixel_coords
@@ -85,7 +86,9 @@ def validate(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 class Inpainter:
-    def __init__(self, model: IN2, device: str = "auto", working_size: int = 512, preview_size: int = 256):
+    def __init__(
+        self, model: IN2, device: str = "auto", working_size: int = DEFAULT_WORKING_SIZE, preview_size: int = 256
+    ):
         self.torch_device = resolve_device(device)
         self.model = model.to(self.torch_device).eval()
         self.working_size = working_size
@@ -97,7 +100,7 @@ class Inpainter:
         cls,
         weights: str | Path | None = None,
         device: str = "auto",
-        working_size: int = 512,
+        working_size: int = DEFAULT_WORKING_SIZE,
         preview_size: int = 256,
     ) -> Inpainter:
         return cls(load_weights(weights), device, working_size, preview_size)
@@ -159,7 +162,8 @@ class Inpainter:
             return out
         box = context_box(hole)
         crop, crop_hole = image[box.slices], hole[box.slices]
-        long_side = self.preview_size if preview else self.working_size
+        # The preview never sees more than the full result does: it would be slower and no better.
+        long_side = min(self.preview_size, self.working_size) if preview else self.working_size
         work_h, work_w = fit_size(box.height, box.width, long_side)
         small, small_hole = self._working_inputs(crop, crop_hole, work_h, work_w)
         with torch.inference_mode():

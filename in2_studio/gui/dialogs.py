@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from in2_studio import __version__
+from in2_studio import DEFAULT_WORKING_SIZE, __version__
 from in2_studio.gui.settings import WORKING_SIZES
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff);;All files (*)"
@@ -132,8 +132,10 @@ class PreferencesDialog(QDialog):
             self._working_size.addItem(f"{size} px", size)
         self._working_size.setCurrentIndex(self._working_size.findData(working_size))
         self._working_size.setToolTip(
-            "The longest side, in pixels, of the region the network's encoder sees. Larger is slower and "
-            "sees more detail; the result is always rendered at the photo's own resolution."
+            f"The longest side, in pixels, of the region around the hole that the network's encoder sees; the "
+            f"result is always rendered at the photo's own resolution. {DEFAULT_WORKING_SIZE} px is the size the "
+            f"weights were trained at: faces larger than that come out worse. Larger sizes are slower and keep "
+            f"more detail around thin strokes."
         )
 
         form = QFormLayout()

@@ -6,11 +6,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
+from in2_studio import DEFAULT_WORKING_SIZE
+
 ORGANIZATION = "IN2 Studio"
 APPLICATION = "IN2 Studio"
 MAX_RECENT_FILES = 10
 DEVICES = ("auto", "cpu", "cuda")
-WORKING_SIZES = (256, 384, 512, 640, 768, 1024)
+WORKING_SIZES = (192, 256, 384, 512, 768, 1024)
 
 
 def _as_bool(value: object, default: bool) -> bool:
@@ -46,7 +48,7 @@ class Settings:
 
     @property
     def working_size(self) -> int:
-        return max(64, _as_int(self._store.value("engine/working_size"), 512))
+        return max(64, _as_int(self._store.value("engine/working_size"), DEFAULT_WORKING_SIZE))
 
     @working_size.setter
     def working_size(self, value: int) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from in2_studio import DEFAULT_WORKING_SIZE
 from in2_studio.errors import In2Error
 
 
@@ -27,7 +28,7 @@ from in2_studio.errors import In2Error
 class EngineConfig:
     weights: str | None = None  # None: the engine's default weights file
     device: str = "auto"
-    working_size: int = 512
+    working_size: int = DEFAULT_WORKING_SIZE
 
 
 @dataclass
