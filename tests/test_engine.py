@@ -74,6 +74,26 @@ def test_the_encoder_sees_the_region_at_the_working_size_and_the_preview_never_l
     assert all(s.image.shape == face_photo.shape for s in stages)
 
 
+def test_what_lies_under_the_hole_never_reaches_the_shrunk_encoder_input(tiny_weights, face_photo):
+    """Shrunk to the working size, a pixel is the mean of the known pixels under it, and hole only where none
+    is known: the photo under the hole cannot change what the encoder sees, and a thin stroke's rim stays."""
+    inpainter = Inpainter.load(tiny_weights, device="cpu", working_size=64, preview_size=32)
+    seen = []
+    encode = inpainter.model.encode
+    inpainter.model.encode = lambda image, mask: seen.append((image.clone(), mask.clone())) or encode(image, mask)
+    mask = np.zeros(face_photo.shape[:2], bool)
+    mask[100:103, 60:200] = True  # a stroke three photo pixels thin
+    for colour in ((255, 0, 255), (0, 255, 0)):
+        photo = face_photo.copy()
+        photo[mask] = colour
+        inpainter.inpaint(photo, mask)
+    (first, first_hole), (second, second_hole) = seen
+    assert first.shape[-1] < face_photo.shape[1] // 2  # it was shrunk
+    torch.testing.assert_close(first * (1 - first_hole), second * (1 - second_hole))  # what encode keeps
+    torch.testing.assert_close(first_hole, second_hole)
+    assert first_hole.sum() < 0.5 * first_hole.shape[-1]  # not every working pixel the stroke touches is hole
+
+
 def test_empty_mask_returns_the_original(inpainter, face_photo):
     out = inpainter.inpaint(face_photo, np.zeros(face_photo.shape[:2], bool))
     np.testing.assert_array_equal(out, face_photo)

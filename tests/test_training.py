@@ -65,12 +65,17 @@ def test_a_few_steps_reduce_the_loss_on_a_fixed_batch():
     assert loss_now() < 0.8 * before
 
 
-def test_shrunk_encoder_input_marks_every_touched_pixel_as_hole():
+def test_the_shrunk_encoder_input_averages_only_known_pixels():
     image, mask = torch.rand(1, 3, 40, 40), torch.zeros(1, 1, 40, 40)
-    mask[..., 10, 10] = 1
+    mask[..., 8:12, 8:12] = 1  # one whole working pixel at 4x
+    mask[..., 20, 20] = 1  # a corner of another
+    image[mask.expand_as(image) > 0] = 5.0  # a hole colour that must not leak
     small_image, small_mask = shrink(image, mask, 4.0)
     assert small_image.shape[-2:] == (10, 10)
-    assert small_mask[0, 0, 2, 2] == 1 and small_mask.sum() == 1
+    assert small_mask[0, 0, 2, 2] == 1 and small_mask.sum() == 1  # hole only where nothing is known
+    known = image[0, :, 20:24, 20:24].reshape(3, -1)[:, 1:]  # the 15 known pixels of the partial one
+    torch.testing.assert_close(small_image[0, :, 5, 5], known.mean(dim=1))
+    assert small_image[small_mask.expand_as(small_image) == 0].max() <= 1
 
 
 @pytest.mark.parametrize("adversarial", [False, True], ids=["reconstruction", "adversarial"])

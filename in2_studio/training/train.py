@@ -96,12 +96,16 @@ class TrainSettings:
 
 
 def shrink(image: torch.Tensor, mask: torch.Tensor, scale: float):
-    """The encoder's input: the crop shrunk by `scale`; a working pixel touching the hole is hole."""
+    """The encoder's input: the crop shrunk by `scale`, as the engine shrinks a photo to its working size: a
+    working pixel is the mean of the known pixels under it, and hole only where none is known."""
     h, w = image.shape[-2:]
     size = (max(8, round(h / scale)), max(8, round(w / scale)))
     if size == (h, w):
         return image, mask
-    return F.interpolate(image, size, mode="area"), (F.interpolate(mask, size, mode="area") > 0).float()
+    known = 1 - mask
+    share = F.interpolate(known, size, mode="area")
+    small = F.interpolate(image * known, size, mode="area") / share.clamp_min(1e-12)
+    return small, (share == 0).float()
 
 
 def step_loss(model: IN2, batch: dict, settings: TrainSettings, rng: np.random.Generator, discriminator=None):
