@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from in2_studio import DEFAULT_WORKING_SIZE
 from in2_studio.errors import In2Error
 from in2_studio.model import IN2
 from in2_studio.training.crops import FaceCrops
@@ -26,6 +27,7 @@ TINY = REPO / "configs" / "tiny.toml"
 def test_config_files_parse():
     base = TrainSettings.from_toml(REPO / "configs" / "base.toml")
     assert base.model_config().channels == (32, 64, 160)
+    assert base.long_side[1] == DEFAULT_WORKING_SIZE  # the app shows the encoder a face at the scale it learnt
     assert TrainSettings.from_toml(TINY).preset == "tiny"
     assert not base.adversarial
     assert TrainSettings.from_toml(REPO / "configs" / "adversarial.toml").adversarial
