@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from in2_studio.engine import load_weights, save_weights
+from in2_studio.engine.weights import read_metadata
 from in2_studio.errors import In2Error
 from in2_studio.model import IN2, IN2Config
 from in2_studio.training.soup import average_weights, main
@@ -20,6 +21,7 @@ def test_the_soup_is_the_mean_of_every_weight_and_loads_as_a_network(tmp_path):
         paths.append(path)
     assert main(["--half", str(tmp_path / "soup.safetensors"), *map(str, paths)]) == 0
     soup = load_weights(tmp_path / "soup.safetensors")
+    assert read_metadata(tmp_path / "soup.safetensors")["step"] == "102"  # training goes on from the furthest
     runs = [load_weights(p).state_dict() for p in paths]
     for key, value in soup.state_dict().items():
         mean = (runs[0][key] + runs[1][key] + runs[2][key]) / 3

@@ -41,13 +41,17 @@ def main(argv: list[str]) -> int:
     paths = args.weights
     try:
         soup = average_weights(paths)
-        steps = "+".join(read_metadata(path).get("step", "?") for path in paths)
-        metadata = {"step": steps, "average_of": " ".join(p.name for p in paths)}
+        steps = [int(read_metadata(path).get("step", 0)) for path in paths]
+        # A run continued from the soup goes on from the furthest step (and the data order there).
+        metadata = {
+            "step": str(max(steps)),
+            "average_of": ", ".join(f"{p.name} (step {step})" for p, step in zip(paths, steps, strict=True)),
+        }
         save_weights(soup, args.out, half=args.half, metadata=metadata)
     except In2Error as error:
         print(f"soup: error: {error}", file=sys.stderr)
         return 2
-    print(f"wrote {args.out}: the mean of {len(paths)} files (steps {steps})")
+    print(f"wrote {args.out}: the mean of {metadata['average_of']}")
     return 0
 
 
