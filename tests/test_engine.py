@@ -60,17 +60,23 @@ def test_stream_honours_cancel(inpainter, face_photo):
     assert list(inpainter.stream(face_photo, mask, cancel=lambda: True)) == []
 
 
+def record_encoder_inputs(inpainter: Inpainter) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The (image, mask) the real encoder is given on each call from now on."""
+    seen = []
+    encode = inpainter.model.encode
+    inpainter.model.encode = lambda image, mask: seen.append((image.clone(), mask.clone())) or encode(image, mask)
+    return seen
+
+
 def test_the_encoder_sees_the_region_at_the_working_size_and_the_preview_never_larger(tiny_weights, face_photo):
     """A photo larger than the working size is shrunk for the encoder; a preview size above the working size
     would only make the preview slower, so the preview's encoder input is capped at the working size."""
     inpainter = Inpainter.load(tiny_weights, device="cpu", working_size=48, preview_size=96)
-    seen = []
-    encode = inpainter.model.encode
-    inpainter.model.encode = lambda image, mask: seen.append(tuple(image.shape[-2:])) or encode(image, mask)
+    seen = record_encoder_inputs(inpainter)
     mask = np.zeros(face_photo.shape[:2], bool)
     mask[100:140, 90:160] = True
     stages = list(inpainter.stream(face_photo, mask))
-    assert [max(size) for size in seen] == [48, 48]
+    assert [max(image.shape[-2:]) for image, _ in seen] == [48, 48]
     assert all(s.image.shape == face_photo.shape for s in stages)
 
 
@@ -78,9 +84,7 @@ def test_what_lies_under_the_hole_never_reaches_the_shrunk_encoder_input(tiny_we
     """Shrunk to the working size, a pixel is the mean of the known pixels under it, and hole only where none
     is known: the photo under the hole cannot change what the encoder sees, and a thin stroke's rim stays."""
     inpainter = Inpainter.load(tiny_weights, device="cpu", working_size=64, preview_size=32)
-    seen = []
-    encode = inpainter.model.encode
-    inpainter.model.encode = lambda image, mask: seen.append((image.clone(), mask.clone())) or encode(image, mask)
+    seen = record_encoder_inputs(inpainter)
     mask = np.zeros(face_photo.shape[:2], bool)
     mask[100:103, 60:200] = True  # a stroke three photo pixels thin
     for colour in ((255, 0, 255), (0, 255, 0)):
