@@ -150,6 +150,22 @@ def test_a_new_machine_continues_from_the_shipped_step_and_warms_up_again(tmp_pa
     assert train_module.learning_rate(40, settings) == settings.lr  # a checkpoint's run needs no second warm-up
 
 
+def test_the_decay_anneals_from_the_config_by_absolute_step(tmp_path):
+    """The cosine runs from lr at decay[0] to lr_end at decay[1], halfway at the middle, and stays at lr_end;
+    the steps are absolute, so a resumed run picks its schedule up where it was."""
+    from in2_studio.training.train import learning_rate
+
+    config = tmp_path / "decay.toml"
+    config.write_text(TINY.read_text().replace("[train]", "[train]\ndecay = [100, 300]\nlr_end = 1e-5"))
+    settings = dataclasses.replace(TrainSettings.from_toml(config), warmup=0)
+    assert settings.decay == (100, 300)
+    lr, end = settings.lr, settings.lr_end
+    rates = [learning_rate(step, settings) for step in (0, 99, 100, 200, 300, 5000)]
+    assert rates == pytest.approx([lr, lr, lr, (lr + end) / 2, end, end])
+    warm = dataclasses.replace(settings, warmup=4)  # a fresh optimiser mid-decay ramps up to the decayed rate
+    assert learning_rate(201, warm, fresh_from=200) == pytest.approx(learning_rate(201, settings) / 2)
+
+
 def test_the_mask_mix_is_read_from_the_config_and_checked(tmp_path):
     mixed = tmp_path / "mixed.toml"
     mixed.write_text(TINY.read_text().replace("[data]", "[data]\nmask_mix = { large_box = 3, strokes = 1 }"))

@@ -44,6 +44,10 @@ class TrainSettings:
     lr: float = 1e-3
     weight_decay: float = 1e-4
     warmup: int = 300
+    # Anneal: a cosine from `lr` at step decay[0] down to `lr_end` at step decay[1], then `lr_end`. Steps are
+    # absolute, so a resumed run keeps its schedule. (0, 0): a constant `lr`.
+    decay: tuple[int, int] = (0, 0)
+    lr_end: float = 0.0
     ema_decay: float = 0.999
     coarse_weight: float = 0.5
     ssim_weight: float = 0.3
@@ -79,8 +83,9 @@ class TrainSettings:
         unknown = sorted(set(values) - known)
         if unknown:
             raise In2Error(f"{path}: unknown settings {', '.join(unknown)}")
-        if "long_side" in values:
-            values["long_side"] = tuple(values["long_side"])
+        for pair in ("long_side", "decay"):
+            if pair in values:
+                values[pair] = tuple(values[pair])
         if "mask_mix" in values:
             try:
                 values["mask_mix"] = check_mask_mix(values["mask_mix"])
@@ -173,11 +178,17 @@ def ema_average(decay: float):
 
 
 def learning_rate(step: int, settings: TrainSettings, fresh_from: int = 0) -> float:
-    """Warm up over `warmup` steps from `fresh_from`, the step where the optimiser's moments started empty."""
+    """Warm up over `warmup` steps from `fresh_from`, the step where the optimiser's moments started empty, on
+    top of the settings' cosine decay."""
+    lr = settings.lr
+    begin, end = settings.decay
+    if end > begin and step >= begin:
+        progress = min(1.0, (step - begin) / (end - begin))
+        lr = settings.lr_end + (settings.lr - settings.lr_end) * 0.5 * (1 + math.cos(math.pi * progress))
     since = step - fresh_from
     if settings.warmup and since < settings.warmup:
-        return settings.lr * (since + 1) / settings.warmup
-    return settings.lr
+        return lr * (since + 1) / settings.warmup
+    return lr
 
 
 class StopRequest:
