@@ -18,7 +18,15 @@ from in2_studio.errors import In2Error
 from in2_studio.model import IN2
 from in2_studio.training.crops import FaceCrops
 from in2_studio.training.faces import training_files
-from in2_studio.training.train import Checkpoint, TrainSettings, settings_for, shrink, step_loss, train
+from in2_studio.training.train import (
+    Checkpoint,
+    TrainSettings,
+    learning_rate,
+    settings_for,
+    shrink,
+    step_loss,
+    train,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "configs" / "tiny.toml"
@@ -166,16 +174,14 @@ def test_a_new_machine_continues_from_the_shipped_step_and_warms_up_again(tmp_pa
     # Adam's first step moves each weight by its learning rate: a quarter of it, from the shipped weights.
     moved = max((state["model"][k] - v).abs().max().item() for k, v in shipped.state_dict().items())
     assert moved == pytest.approx(settings.lr / 4, rel=0.05)
-    rates = [train_module.learning_rate(step, settings, fresh_from=40) for step in range(40, 46)]
+    rates = [learning_rate(step, settings, fresh_from=40) for step in range(40, 46)]
     assert rates == pytest.approx([settings.lr * f for f in (0.25, 0.5, 0.75, 1, 1, 1)])
-    assert train_module.learning_rate(40, settings) == settings.lr  # a checkpoint's run needs no second warm-up
+    assert learning_rate(40, settings) == settings.lr  # a checkpoint's run needs no second warm-up
 
 
 def test_the_decay_anneals_from_the_config_by_absolute_step(tmp_path):
     """The cosine runs from lr at decay[0] to lr_end at decay[1], halfway at the middle, and stays at lr_end;
     the steps are absolute, so a resumed run picks its schedule up where it was."""
-    from in2_studio.training.train import learning_rate
-
     config = tmp_path / "decay.toml"
     config.write_text(TINY.read_text().replace("[train]", "[train]\ndecay = [100, 300]\nlr_end = 1e-5"))
     settings = dataclasses.replace(TrainSettings.from_toml(config), warmup=0)
