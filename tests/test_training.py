@@ -193,6 +193,17 @@ def test_the_decay_anneals_from_the_config_by_absolute_step(tmp_path):
     assert learning_rate(201, warm, fresh_from=200) == pytest.approx(learning_rate(201, settings) / 2)
 
 
+@pytest.mark.parametrize(
+    "line, message", [("decay = [300, 100]", "from < to"), ("decay = [5]", "from < to"), ("lr_end = 1.0", "lr_end")]
+)
+def test_a_reversed_decay_or_a_bad_end_rate_is_refused(tmp_path, line, message):
+    """A reversed pair would silently train at a constant rate; the config names the mistake instead."""
+    config = tmp_path / "bad.toml"
+    config.write_text(TINY.read_text().replace("[train]", f"[train]\n{line}"))
+    with pytest.raises(In2Error, match=message):
+        TrainSettings.from_toml(config)
+
+
 def test_the_mask_mix_is_read_from_the_config_and_checked(tmp_path):
     mixed = tmp_path / "mixed.toml"
     mixed.write_text(TINY.read_text().replace("[data]", "[data]\nmask_mix = { large_box = 3, strokes = 1 }"))

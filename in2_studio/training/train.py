@@ -89,6 +89,11 @@ class TrainSettings:
         for pair in ("long_side", "decay"):
             if pair in values:
                 values[pair] = tuple(values[pair])
+        decay = values.get("decay", (0, 0))
+        if len(decay) != 2 or decay != (0, 0) and not 0 <= decay[0] < decay[1]:
+            raise In2Error(f"{path}: decay = {list(decay)}: give [from, to] steps with from < to, or leave it out")
+        if not 0 <= values.get("lr_end", 0.0) <= values.get("lr", cls.lr):
+            raise In2Error(f"{path}: lr_end must lie between 0 and lr")
         if "mask_mix" in values:
             try:
                 values["mask_mix"] = check_mask_mix(values["mask_mix"])
