@@ -41,3 +41,13 @@ def test_files_of_another_network_are_refused(tmp_path, tiny_weights, capsys):
     assert main([str(tmp_path / "soup.safetensors"), str(tiny_weights), str(other)]) == 2
     assert "another network configuration" in capsys.readouterr().err
     assert not (tmp_path / "soup.safetensors").exists()
+
+
+def test_one_file_is_converted_not_called_an_average(tmp_path, tiny_weights, capsys):
+    out = tmp_path / "half.safetensors"
+    assert main(["--half", str(out), str(tiny_weights)]) == 0
+    metadata = read_metadata(out)
+    assert "average_of" not in metadata and metadata["converted_from"].startswith(tiny_weights.name)
+    assert "a copy of" in capsys.readouterr().out
+    for key, value in load_weights(out).state_dict().items():
+        torch.testing.assert_close(value, load_weights(tiny_weights).state_dict()[key].half().float(), msg=key)

@@ -42,16 +42,14 @@ def main(argv: list[str]) -> int:
     try:
         soup = average_weights(paths)
         steps = [int(read_metadata(path).get("step", 0)) for path in paths]
+        sources = ", ".join(f"{p.name} (step {step})" for p, step in zip(paths, steps, strict=True))
         # A run continued from the soup goes on from the furthest step (and the data order there).
-        metadata = {
-            "step": str(max(steps)),
-            "average_of": ", ".join(f"{p.name} (step {step})" for p, step in zip(paths, steps, strict=True)),
-        }
+        metadata = {"step": str(max(steps)), "average_of" if len(paths) > 1 else "converted_from": sources}
         save_weights(soup, args.out, half=args.half, metadata=metadata)
     except In2Error as error:
         print(f"soup: error: {error}", file=sys.stderr)
         return 2
-    print(f"wrote {args.out}: the mean of {metadata['average_of']}")
+    print(f"wrote {args.out}: " + (f"the mean of {sources}" if len(paths) > 1 else f"a copy of {sources}"))
     return 0
 
 
