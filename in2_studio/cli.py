@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--working-size", type=_working_size, metavar="N", help="the engine's working size (default: the app's)"
     )
+    evaluate.add_argument(
+        "--no-mirror", action="store_true", help="the network on the photo alone, without its mirror image's fill"
+    )
     evaluate.set_defaults(handler=_lazy("in2_studio.training.evaluate", "eval"))
 
     bench = commands.add_parser(

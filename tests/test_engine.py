@@ -98,6 +98,17 @@ def test_what_lies_under_the_hole_never_reaches_the_shrunk_encoder_input(tiny_we
     assert first_hole.sum() < 0.5 * first_hole.shape[-1]  # not every working pixel the stroke touches is hole
 
 
+def test_the_preview_runs_the_crop_alone_and_the_full_result_with_its_mirror(tiny_weights, face_photo):
+    inpainter = Inpainter.load(tiny_weights, device="cpu", working_size=64, preview_size=32)
+    seen = record_encoder_inputs(inpainter)
+    mask = np.zeros(face_photo.shape[:2], bool)
+    mask[100:140, 90:160] = True
+    list(inpainter.stream(face_photo, mask))
+    (preview, _), (full, _) = seen
+    assert len(preview) == 1 and len(full) == 2
+    torch.testing.assert_close(full[1], full[0].flip(-1))
+
+
 def test_empty_mask_returns_the_original(inpainter, face_photo):
     out = inpainter.inpaint(face_photo, np.zeros(face_photo.shape[:2], bool))
     np.testing.assert_array_equal(out, face_photo)

@@ -107,3 +107,17 @@ def test_eval_on_enlarged_photos_at_a_chosen_working_size(three_faces, tiny_weig
     )  # fmt: skip
     assert evaluation.run(args) == 0
     assert "photos enlarged 1.5×, working size 64" in (tmp_path / "cli" / "results.md").read_text()
+
+
+def test_eval_can_measure_the_network_without_its_mirror_image(tiny_weights, tmp_path):
+    scores = {}
+    for no_mirror in (False, True):
+        out = tmp_path / str(no_mirror)
+        args = Namespace(
+            weights=str(tiny_weights), data="celeba-test", out=out, limit=2, device="cpu", no_mirror=no_mirror
+        )
+        assert evaluation.run(args) == 0
+        results = json.loads((out / "results.json").read_text())
+        assert ("without the mirror image" in results["title"]) == no_mirror
+        scores[no_mirror] = results["summary"]["all"]["IN²"]["hole_psnr"]
+    assert scores[False] != scores[True]

@@ -38,3 +38,19 @@ def test_shipped_weights_beat_telea_on_a_held_out_face(shipped, kind):
     theirs = telea(blanked, mask)
     np.testing.assert_array_equal(ours[~mask], face[~mask])
     assert hole_psnr(face, ours, mask) > hole_psnr(face, theirs, mask) + 1.0
+
+
+def test_the_full_result_is_the_mean_of_the_fills_of_the_photo_and_its_mirror(shipped):
+    path = face_files("lfw", "test")[100]
+    face = read_rgb(path)
+    mask = eval_mask("eyes", *face.shape[:2], landmarks_for(path, face.shape), seed=7)
+    single = Inpainter(shipped.model, "cpu", mirror=False)
+    own = single.inpaint(face, mask).astype(float)
+    of_mirror = single.inpaint(face[:, ::-1].copy(), mask[:, ::-1].copy())[:, ::-1].astype(float)
+    assert np.abs(own - of_mirror)[mask].mean() > 2  # the two fills differ, so the mean is a real check
+    result = shipped.inpaint(face, mask)
+    assert np.abs(result - (own + of_mirror) / 2)[mask].max() <= 1  # each of the two was rounded
+    np.testing.assert_array_equal(result[~mask], face[~mask])
+    # So mirroring the photo mirrors the result.
+    flipped = shipped.inpaint(face[:, ::-1].copy(), mask[:, ::-1].copy())[:, ::-1]
+    assert np.abs(flipped.astype(int) - result).max() <= 1

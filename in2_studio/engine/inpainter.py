@@ -2,6 +2,9 @@
 
 The encoder runs on a crop around the mask reduced to a working size; the implicit decoder then renders
 only the masked pixels, at the crop's own resolution. Pixels outside the mask are copied from the input.
+The full result is the mean of the fills of the crop and of its mirror image (`mirror`): the network was
+trained on flipped faces too, and the two fills' errors partly cancel (+0.15 dB inside the hole on CelebA val,
+model card) for twice the decoding. The preview, which must come at once, runs the crop alone.
 
 When the GPU runs out of memory or fails during a job, that job is redone on the CPU and its stages carry a
 notice saying so; the next job tries the GPU again.
@@ -87,12 +90,18 @@ def validate(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 class Inpainter:
     def __init__(
-        self, model: IN2, device: str = "auto", working_size: int = DEFAULT_WORKING_SIZE, preview_size: int = 256
+        self,
+        model: IN2,
+        device: str = "auto",
+        working_size: int = DEFAULT_WORKING_SIZE,
+        preview_size: int = 256,
+        mirror: bool = True,
     ):
         self.torch_device = resolve_device(device)
         self.model = model.to(self.torch_device).eval()
         self.working_size = working_size
         self.preview_size = preview_size
+        self.mirror = mirror
         self._cpu_twin: Inpainter | None = None  # made on the GPU's first failure
 
     @classmethod
@@ -102,8 +111,9 @@ class Inpainter:
         device: str = "auto",
         working_size: int = DEFAULT_WORKING_SIZE,
         preview_size: int = 256,
+        mirror: bool = True,
     ) -> Inpainter:
-        return cls(load_weights(weights), device, working_size, preview_size)
+        return cls(load_weights(weights), device, working_size, preview_size, mirror)
 
     @property
     def device(self) -> str:
@@ -153,7 +163,7 @@ class Inpainter:
         if self._cpu_twin is None:
             model = IN2(self.model.config)
             model.load_state_dict({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
-            self._cpu_twin = Inpainter(model, "cpu", self.working_size, self.preview_size)
+            self._cpu_twin = Inpainter(model, "cpu", self.working_size, self.preview_size, self.mirror)
         return self._cpu_twin
 
     def _run(self, image: np.ndarray, hole: np.ndarray, preview: bool) -> np.ndarray:
@@ -166,12 +176,16 @@ class Inpainter:
         long_side = min(self.preview_size, self.working_size) if preview else self.working_size
         work_h, work_w = fit_size(box.height, box.width, long_side)
         small, small_hole = self._working_inputs(crop, crop_hole, work_h, work_w)
+        mirrored = self.mirror and not preview
+        inputs = self._to_tensors(small, small_hole)
+        if mirrored:  # one batch: the crop and its mirror image
+            inputs = [torch.cat([t, t.flip(-1)]) for t in inputs]
         with torch.inference_mode():
-            latents = self.model.encode(*self._to_tensors(small, small_hole))
+            latents = self.model.encode(*inputs)
             if preview:
                 fill = self._preview_fill(latents, crop, crop_hole)
             else:
-                fill = self._decode(latents, crop_hole, (box.height, box.width), stages=None)
+                fill = self._decode(latents, crop_hole, (box.height, box.width), stages=None, mirrored=mirrored)
         region = out[box.slices]
         region[crop_hole] = fill
         return out
@@ -196,14 +210,20 @@ class Inpainter:
         hole_t = torch.from_numpy(hole).to(dev)[None, None].float()
         return image_t, hole_t
 
-    def _decode(self, latents, hole: np.ndarray, out_size, stages) -> np.ndarray:
-        """uint8 (N, 3) values for the pixels of `hole`, decoded at `out_size`."""
+    def _decode(self, latents, hole: np.ndarray, out_size, stages, mirrored: bool = False) -> np.ndarray:
+        """uint8 (N, 3) values for the pixels of `hole`, decoded at `out_size`; `mirrored` latents hold a second
+        image, the first's mirror, and the value is the mean of the pixel in both."""
         if not hole.any():  # a hole thinner than a working pixel leaves none in the shrunk preview
             return np.zeros((0, 3), np.uint8)
         rows, cols = (torch.from_numpy(a).to(self.torch_device) for a in np.nonzero(hole))
         coords = pixel_coords(rows, cols, *out_size)
         batch = torch.zeros(len(coords), dtype=torch.long, device=self.torch_device)
+        if mirrored:  # a pixel's place in the mirror image is its own with x negated
+            coords = torch.cat([coords, coords * coords.new_tensor([1.0, -1.0])])
+            batch = torch.cat([batch, torch.ones_like(batch)])
         rgb = self.model.decode(latents, coords, batch, out_size, stages=stages)[-1]
+        if mirrored:
+            rgb = rgb.view(2, -1, 3).mean(dim=0)
         return (rgb.clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
 
     def _preview_fill(self, latents, crop: np.ndarray, crop_hole: np.ndarray) -> np.ndarray:

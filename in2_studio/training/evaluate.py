@@ -230,7 +230,7 @@ def evaluate(
 
 def run(args) -> int:
     """The `in2-studio eval` command: --weights W --data lfw-test|celeba-test [--out DIR] [--limit N]
-    [--device auto|cpu|cuda] [--scale F] [--working-size N]."""
+    [--device auto|cpu|cuda] [--scale F] [--working-size N] [--no-mirror]."""
     from in2_studio.engine import Inpainter  # the engine is only needed here, not by the metrics or masks
 
     if args.data not in DATASETS:
@@ -239,12 +239,15 @@ def run(args) -> int:
     device = getattr(args, "device", None) or "auto"
     scale = getattr(args, "scale", None) or 1.0
     working = {"working_size": args.working_size} if getattr(args, "working_size", None) else {}
-    inpainter = Inpainter.load(weights=getattr(args, "weights", None), device=device, **working)
+    mirror = not getattr(args, "no_mirror", False)
+    inpainter = Inpainter.load(weights=getattr(args, "weights", None), device=device, mirror=mirror, **working)
     out_dir = Path(getattr(args, "out", None) or Path("eval") / args.data)
     weights = getattr(args, "weights", None) or "default weights"
     title = f"{args.data}, {Path(str(weights)).name}, {inpainter.device}"
     if scale != 1:
         title += f", photos enlarged {scale:g}×, working size {inpainter.working_size}"
+    if not mirror:
+        title += ", without the mirror image"
     results = evaluate(inpainter, files, out_dir, title=title, scale=scale)
     print(results["table"])
     print(f"Wrote {out_dir / 'results.md'}, results.json and contact_sheet.png")
