@@ -204,6 +204,13 @@ def test_a_reversed_decay_or_a_bad_end_rate_is_refused(tmp_path, line, message):
         TrainSettings.from_toml(config)
 
 
+def test_a_command_line_rate_below_the_configs_end_rate_is_refused(tmp_path):
+    config = tmp_path / "decay.toml"
+    config.write_text(TINY.read_text().replace("[train]", "[train]\ndecay = [100, 300]\nlr_end = 1e-4"))
+    with pytest.raises(In2Error, match="lr_end"):
+        settings_for(argparse.Namespace(config=config, minutes=None, lr=1e-5))
+
+
 def test_the_mask_mix_is_read_from_the_config_and_checked(tmp_path):
     mixed = tmp_path / "mixed.toml"
     mixed.write_text(TINY.read_text().replace("[data]", "[data]\nmask_mix = { large_box = 3, strokes = 1 }"))

@@ -89,17 +89,23 @@ class TrainSettings:
         for pair in ("long_side", "decay"):
             if pair in values:
                 values[pair] = tuple(values[pair])
-        decay = values.get("decay", (0, 0))
-        if len(decay) != 2 or decay != (0, 0) and not 0 <= decay[0] < decay[1]:
-            raise In2Error(f"{path}: decay = {list(decay)}: give [from, to] steps with from < to, or leave it out")
-        if not 0 <= values.get("lr_end", 0.0) <= values.get("lr", cls.lr):
-            raise In2Error(f"{path}: lr_end must lie between 0 and lr")
         if "mask_mix" in values:
             try:
                 values["mask_mix"] = check_mask_mix(values["mask_mix"])
             except (ValueError, TypeError) as e:
                 raise In2Error(f"{path}: mask_mix: {e}") from None
-        return cls(**values)
+        try:
+            return cls(**values)
+        except In2Error as e:
+            raise In2Error(f"{path}: {e}") from None
+
+    def __post_init__(self):
+        # Here, not in from_toml, so that a command-line --lr is checked against lr_end too.
+        decay = self.decay
+        if len(decay) != 2 or decay != (0, 0) and not 0 <= decay[0] < decay[1]:
+            raise In2Error(f"decay = {list(decay)}: give [from, to] steps with from < to, or leave it out")
+        if not 0 <= self.lr_end <= self.lr:
+            raise In2Error(f"lr_end ({self.lr_end:g}) must lie between 0 and lr ({self.lr:g})")
 
     def model_config(self) -> IN2Config:
         presets = {"base": IN2Config.base, "tiny": IN2Config.tiny}
