@@ -75,6 +75,20 @@ def test_a_few_steps_reduce_the_loss_on_a_fixed_batch():
     assert loss_now() < 0.8 * before
 
 
+def test_the_squared_error_term_adds_its_weight_times_the_holes_mse():
+    settings = TrainSettings.from_toml(TINY)
+    torch.manual_seed(0)
+    model = IN2(settings.model_config())
+    batch = FaceCrops(training_files(), 4, (32, 48), seed=3).batch(0)
+    with torch.no_grad():
+        plain, plain_parts, _ = step_loss(model, batch, settings, np.random.default_rng(0))
+        weighted = dataclasses.replace(settings, l2_weight=2.0)
+        loss, parts, _ = step_loss(model, batch, weighted, np.random.default_rng(0))
+    assert "l2" not in plain_parts
+    assert 0 < parts["l2"] < parts["l1"]  # errors below 1: squared is smaller
+    assert loss.item() == pytest.approx(plain.item() + 2.0 * parts["l2"], rel=1e-5)
+
+
 def test_bf16_autocast_gives_the_float32_loss_and_gradients():
     """Autocast runs the network in bfloat16 (the FFT's complex numbers too) while the losses stay float32."""
     settings = TrainSettings.from_toml(TINY)

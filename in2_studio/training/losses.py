@@ -39,3 +39,8 @@ def ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 def hole_l1(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """L1 over the hole's pixels: the decoder renders only those, so every term here is a hole pixel."""
     return (prediction - target).abs().mean()
+
+
+def hole_l2(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over the hole's pixels (PSNR's own measure)."""
+    return (prediction - target).square().mean()

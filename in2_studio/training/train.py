@@ -29,7 +29,7 @@ from ..model.coords import pixel_coords
 from .adversarial import Critic, generator_losses
 from .crops import FaceCrops
 from .faces import training_files
-from .losses import hole_l1, ssim
+from .losses import hole_l1, hole_l2, ssim
 from .masks import MASK_MIX, check_mask_mix
 
 
@@ -51,6 +51,9 @@ class TrainSettings:
     ema_decay: float = 0.999
     coarse_weight: float = 0.5
     ssim_weight: float = 0.3
+    # Squared error on the hole beside the L1 (0: off). L1 pulls a fill towards the median of what could be
+    # there, squared error towards the mean, which is what PSNR scores; it weighs large errors more.
+    l2_weight: float = 0.0
     # The adversarial term (0: off): a PatchGAN with R1, and feature matching on its layers (adversarial.py).
     adversarial_weight: float = 0.0
     matching_weight: float = 0.0
@@ -146,6 +149,10 @@ def step_loss(model: IN2, batch: dict, settings: TrainSettings, rng: np.random.G
     structure = 1 - ssim(composite, image)
     loss = fine_l1 + settings.coarse_weight * coarse_l1 + settings.ssim_weight * structure
     parts = {"l1": fine_l1.item(), "coarse": coarse_l1.item(), "1-ssim": structure.item(), "scale": scale}
+    if settings.l2_weight:
+        fine_l2 = hole_l2(levels[-1], target)
+        loss = loss + settings.l2_weight * fine_l2
+        parts["l2"] = fine_l2.item()
     if discriminator is not None:
         adversarial, matching = generator_losses(discriminator, image, composite, mask)
         loss = loss + settings.adversarial_weight * adversarial + settings.matching_weight * matching
