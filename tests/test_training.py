@@ -7,6 +7,7 @@ import dataclasses
 import os
 import signal
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -163,10 +164,19 @@ def test_a_time_budget_ends_the_run_with_a_checkpoint(tmp_path):
 
 def test_sigterm_ends_the_run_with_a_checkpoint(tmp_path):
     settings = dataclasses.replace(TrainSettings.from_toml(TINY), steps=10**6)
-    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM))
-    timer.start()
+    log = tmp_path / "train.log"
+
+    def terminate_once_training():
+        # Not after a fixed delay: on a busy machine the set-up can outlast it, and SIGTERM would then kill pytest.
+        deadline = time.monotonic() + 120
+        while not (log.is_file() and log.stat().st_size) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    killer = threading.Thread(target=terminate_once_training)
+    killer.start()
     reached = train(settings, tmp_path, quiet=True)
-    timer.join()
+    killer.join()
     assert 0 < reached < 10**6
     assert Checkpoint(tmp_path).load()["step"] == reached
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # handlers restored
