@@ -1,6 +1,6 @@
 """Training losses. There are no ImageNet weights on this machine, so no VGG perceptual loss: an L1 on the
-hole (what PSNR rewards) and an SSIM term on the composited image (local structure and contrast, which L1
-alone blurs away)."""
+hole, its squared error (what PSNR scores) and an SSIM term on the composited image (local structure and
+contrast, which the pixel losses alone blur away)."""
 
 from __future__ import annotations
 
