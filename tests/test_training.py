@@ -56,11 +56,16 @@ def test_unknown_setting_is_refused(tmp_path):
         TrainSettings.from_toml(bad)
 
 
-def test_a_few_steps_reduce_the_loss_on_a_fixed_batch():
+def tiny_model_and_batch():
+    """The tiny configuration's settings, a seeded network and one fixed batch of real crops."""
     settings = TrainSettings.from_toml(TINY)
     torch.manual_seed(0)
     model = IN2(settings.model_config())
-    batch = FaceCrops(training_files(), 4, (32, 48), seed=3).batch(0)
+    return settings, model, FaceCrops(training_files(), 4, (32, 48), seed=3).batch(0)
+
+
+def test_a_few_steps_reduce_the_loss_on_a_fixed_batch():
+    settings, model, batch = tiny_model_and_batch()
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
 
     def loss_now():
@@ -77,10 +82,7 @@ def test_a_few_steps_reduce_the_loss_on_a_fixed_batch():
 
 
 def test_the_squared_error_term_adds_its_weight_times_the_holes_mse():
-    settings = TrainSettings.from_toml(TINY)
-    torch.manual_seed(0)
-    model = IN2(settings.model_config())
-    batch = FaceCrops(training_files(), 4, (32, 48), seed=3).batch(0)
+    settings, model, batch = tiny_model_and_batch()
     with torch.no_grad():
         plain, plain_parts, _ = step_loss(model, batch, settings, np.random.default_rng(0))
         weighted = dataclasses.replace(settings, l2_weight=2.0)
@@ -92,11 +94,8 @@ def test_the_squared_error_term_adds_its_weight_times_the_holes_mse():
 
 def test_bf16_autocast_gives_the_float32_loss_and_gradients():
     """Autocast runs the network in bfloat16 (the FFT's complex numbers too) while the losses stay float32."""
-    settings = TrainSettings.from_toml(TINY)
     assert TrainSettings.from_toml(REPO / "configs" / "base.toml").bf16
-    torch.manual_seed(0)
-    model = IN2(settings.model_config())
-    batch = FaceCrops(training_files(), 4, (32, 48), seed=3).batch(0)
+    settings, model, batch = tiny_model_and_batch()
 
     def loss_and_gradient(bf16: bool):
         model.zero_grad()
