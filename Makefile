@@ -40,7 +40,7 @@ screenshot: venv
 	@command -v xvfb-run >/dev/null || { echo "screenshot needs xvfb-run: apt-get install xvfb libxcb-cursor0"; exit 1; }
 	xvfb-run -a -s "-screen 0 1400x900x24" $(BIN)/python -m in2_studio.gui.screenshot \
 		--image resources/sample/eileen-collins.jpg --stroke "0.385,0.205 0.44,0.2 0.49,0.205" --brush 0.045 \
-		--output docs/screenshot.png
+		--scale 0.7 --colours 256 --output docs/screenshot.png
 
 RUN_DIR ?= $(HOME)/.cache/in2-studio/runs/base
 

@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from PIL import Image
 from PySide6.QtCore import QEventLoop, QPointF, QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 
@@ -43,7 +44,39 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--stroke", default=STROKE, help='the stroke\'s points as fractions of the photo, "x,y x,y ..."'
     )
     parser.add_argument("--timeout", type=float, default=180, help="seconds to wait for the result")
+    parser.add_argument("--scale", type=_scale, default=1.0, help="shrink the picture by this factor, (0, 1]")
+    parser.add_argument(
+        "--colours", type=_colours, default=0, help="a palette of at most this many colours, 2-256 (0: full colour)"
+    )
     return parser.parse_args(argv)
+
+
+def _scale(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not in (0, 1]")
+    return value
+
+
+def _colours(text: str) -> int:
+    value = int(text)
+    if value != 0 and not 2 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"{text} is not 0 or 2-256")
+    return value
+
+
+def save_picture(widget, path: Path, scale: float = 1.0, colours: int = 0) -> None:
+    """Save the widget as it looks, shrunk by `scale` and reduced to a palette of `colours` (0: full colour): a
+    README figure stays small in the repository. An OSError says why the file could not be written."""
+    from in2_studio.gui.main_window import qimage_to_rgb  # qtawesome needs the QApplication first
+
+    picture = Image.fromarray(qimage_to_rgb(widget.grab().toImage()))
+    if scale != 1:
+        picture = picture.resize((round(picture.width * scale), round(picture.height * scale)), Image.LANCZOS)
+    if colours:
+        # No dithering: it would speckle the smooth fill the figure is there to show.
+        picture = picture.quantize(colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    picture.save(path, optimize=True)
 
 
 def wait(milliseconds: int) -> None:
@@ -112,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         paint_stroke(window, [(fx * photo_w, fy * photo_h) for fx, fy in stroke])
         if args.before:
             wait(50)
-            window.grab().save(str(args.before))
+            save_picture(window, args.before, args.scale, args.colours)
         final = wait_for(window.worker.final, args.timeout) if not errors else None
         if final is None:
             reason = errors[-1] if errors else f"no result within {args.timeout:g} s"
@@ -127,8 +160,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         wait(100)
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        if not window.grab().save(str(args.output)):
-            print(f"screenshot: cannot write {args.output}", file=sys.stderr)
+        try:
+            save_picture(window, args.output, args.scale, args.colours)
+        except (OSError, ValueError) as e:
+            print(f"screenshot: cannot write {args.output}: {e}", file=sys.stderr)
             return 1
         print(f"screenshot: wrote {args.output} ({window.stage_label.text()})")
         window.document.undo_stack.setClean()  # nothing to save: close without asking
