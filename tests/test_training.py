@@ -202,6 +202,36 @@ def test_a_new_machine_continues_from_the_shipped_step_and_warms_up_again(tmp_pa
     assert learning_rate(40, settings) == settings.lr  # a checkpoint's run needs no second warm-up
 
 
+def test_a_deeper_config_grows_the_shipped_network_and_goes_on_from_its_step(tmp_path, monkeypatch):
+    """[model] attention_blocks = 2 on the tiny preset: --resume with no checkpoint starts from the shipped
+    tiny file grown deeper (its own weights, the new block as the identity), at the shipped step."""
+    from in2_studio.engine.weights import save_weights
+    from in2_studio.training import train as train_module
+
+    config = tmp_path / "deeper.toml"
+    config.write_text(TINY.read_text().replace('preset = "tiny"', 'preset = "tiny"\nattention_blocks = 2'))
+    settings = TrainSettings.from_toml(config)
+    assert settings.model_config().attention_blocks == 2
+    shipped = IN2(TrainSettings.from_toml(TINY).model_config())
+    save_weights(shipped, tmp_path / "shipped.safetensors", metadata={"step": "40"})
+    monkeypatch.setattr(train_module, "DEFAULT_WEIGHTS", tmp_path / "shipped.safetensors")
+    assert train(settings, tmp_path / "run", resume=True, steps=41, quiet=True) == 41
+    state = Checkpoint(tmp_path / "run").load()
+    assert state["config"] == settings.model_config().to_json()
+    moved = max((state["model"][k] - v).abs().max().item() for k, v in shipped.state_dict().items())
+    assert moved <= 1.01 * settings.lr  # one Adam step away from the shipped weights, not a fresh start
+
+
+@pytest.mark.parametrize(
+    ("line", "message"), [("attention_blocks_ = 2", "unknown settings attention_blocks_"), ("blocks = 2", "blocks")]
+)
+def test_a_bad_model_field_is_refused(tmp_path, line, message):
+    config = tmp_path / "bad.toml"
+    config.write_text(TINY.read_text().replace('preset = "tiny"', f'preset = "tiny"\n{line}'))
+    with pytest.raises(In2Error, match=message):
+        TrainSettings.from_toml(config).model_config()
+
+
 def test_the_decay_anneals_from_the_config_by_absolute_step(tmp_path):
     """The cosine runs from lr at decay[0] to lr_end at decay[1], halfway at the middle, and stays at lr_end;
     the steps are absolute, so a resumed run picks its schedule up where it was."""

@@ -26,6 +26,7 @@ from ..errors import In2Error
 from ..imaging import write_atomically
 from ..model import IN2, IN2Config
 from ..model.coords import pixel_coords
+from ..model.grow import can_grow, grow
 from .adversarial import Critic, generator_losses
 from .crops import FaceCrops
 from .faces import training_files
@@ -36,6 +37,8 @@ from .masks import MASK_MIX, check_mask_mix
 @dataclass(frozen=True)
 class TrainSettings:
     preset: str = "base"
+    # [model] fields beside the preset that change its shape, e.g. attention_blocks = 4 (IN2Config's names).
+    architecture: dict = dataclasses.field(default_factory=dict)
     batch_size: int = 8
     long_side: tuple[int, int] = (96, 192)
     prefetch: int = 2
@@ -84,7 +87,9 @@ class TrainSettings:
                 raw = tomllib.load(f)
         except (OSError, tomllib.TOMLDecodeError) as e:
             raise In2Error(f"cannot read training configuration {path}: {e}") from None
-        values = {"preset": raw.get("model", {}).get("preset", "base"), **raw.get("data", {}), **raw.get("train", {})}
+        architecture = dict(raw.get("model", {}))
+        preset = architecture.pop("preset", "base")
+        values = {"preset": preset, "architecture": architecture, **raw.get("data", {}), **raw.get("train", {})}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
@@ -114,7 +119,17 @@ class TrainSettings:
         presets = {"base": IN2Config.base, "tiny": IN2Config.tiny}
         if self.preset not in presets:
             raise In2Error(f"unknown model preset {self.preset!r}: use one of {', '.join(presets)}")
-        return presets[self.preset]()
+        config = presets[self.preset]()
+        fields = {f.name for f in dataclasses.fields(IN2Config)}
+        unknown = sorted(set(self.architecture) - fields)
+        if unknown:
+            raise In2Error(f"[model]: unknown settings {', '.join(unknown)}")
+        changes = {k: tuple(v) if isinstance(v, list) else v for k, v in self.architecture.items()}
+        for name, value in changes.items():
+            like = getattr(config, name)
+            if type(value) is not type(like) or isinstance(like, tuple) and len(value) != len(like):
+                raise In2Error(f"[model]: {name} = {value!r}, but the preset's is {like!r}: give one like it")
+        return dataclasses.replace(config, **changes)
 
 
 def shrink(image: torch.Tensor, mask: torch.Tensor, scale: float):
@@ -269,6 +284,10 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
         print(f"resumed from {checkpoint.path} at step {start}", file=sys.stderr)
     elif resume and DEFAULT_WEIGHTS.is_file():
         shipped = load_weights(DEFAULT_WEIGHTS)
+        if shipped.config != config and can_grow(shipped.config, config):
+            # A deeper network: the shipped one with identity blocks added, which training then puts to use.
+            shipped = grow(shipped, config)
+            print(f"grew {DEFAULT_WEIGHTS} to {config}", file=sys.stderr)
         if shipped.config == config:
             # The durable checkpoint: a new machine continues from the weights in the repo.
             model.load_state_dict(shipped.state_dict())
