@@ -45,9 +45,12 @@ class IN2Config:
 
     @classmethod
     def from_json(cls, text: str) -> IN2Config:
-        fields = json.loads(text)
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(fields) - known
+        return cls().with_fields(json.loads(text))
+
+    def with_fields(self, fields: dict) -> IN2Config:
+        """This configuration with `fields` changed, lists (as JSON and TOML write them) read as tuples; a
+        ValueError names any field it does not have."""
+        unknown = set(fields) - {f.name for f in dataclasses.fields(self)}
         if unknown:
-            raise ValueError(f"unknown configuration fields: {', '.join(sorted(unknown))}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+            raise ValueError(f"unknown settings {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})

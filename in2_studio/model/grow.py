@@ -38,7 +38,7 @@ def grow(trained: IN2, config: IN2Config) -> IN2:
         raise ValueError(f"cannot grow {trained.config} into {config}: only more blocks can be added")
     grown = IN2(config)
     state = trained.state_dict()
-    missing, unexpected = grown.load_state_dict(state, strict=False)
+    unexpected = grown.load_state_dict(state, strict=False).unexpected_keys  # the new blocks' keys are missing
     assert not unexpected, unexpected  # can_grow guarantees every trained tensor has its place
     for stage, before in zip(grown.encoder.stages, trained.config.blocks, strict=True):
         blocks = [m for m in stage if isinstance(m, ProcessingBlock)]

@@ -119,17 +119,16 @@ class TrainSettings:
         presets = {"base": IN2Config.base, "tiny": IN2Config.tiny}
         if self.preset not in presets:
             raise In2Error(f"unknown model preset {self.preset!r}: use one of {', '.join(presets)}")
-        config = presets[self.preset]()
-        fields = {f.name for f in dataclasses.fields(IN2Config)}
-        unknown = sorted(set(self.architecture) - fields)
-        if unknown:
-            raise In2Error(f"[model]: unknown settings {', '.join(unknown)}")
-        changes = {k: tuple(v) if isinstance(v, list) else v for k, v in self.architecture.items()}
-        for name, value in changes.items():
-            like = getattr(config, name)
+        preset = presets[self.preset]()
+        try:
+            config = preset.with_fields(self.architecture)
+        except ValueError as e:
+            raise In2Error(f"[model]: {e}") from None
+        for name in self.architecture:
+            value, like = getattr(config, name), getattr(preset, name)
             if type(value) is not type(like) or isinstance(like, tuple) and len(value) != len(like):
                 raise In2Error(f"[model]: {name} = {value!r}, but the preset's is {like!r}: give one like it")
-        return dataclasses.replace(config, **changes)
+        return config
 
 
 def shrink(image: torch.Tensor, mask: torch.Tensor, scale: float):
@@ -284,7 +283,7 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
         print(f"resumed from {checkpoint.path} at step {start}", file=sys.stderr)
     elif resume and DEFAULT_WEIGHTS.is_file():
         shipped = load_weights(DEFAULT_WEIGHTS)
-        if shipped.config != config and can_grow(shipped.config, config):
+        if can_grow(shipped.config, config):
             # A deeper network: the shipped one with identity blocks added, which training then puts to use.
             shipped = grow(shipped, config)
             print(f"grew {DEFAULT_WEIGHTS} to {config}", file=sys.stderr)
