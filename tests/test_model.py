@@ -10,6 +10,7 @@ import torch
 from in2_studio.model import IN2, IN2Config
 from in2_studio.model.coords import grid_coords
 from in2_studio.model.ffc import FFC
+from in2_studio.model.indexing import gather
 from in2_studio.model.neighborhood_attention import NeighborHybridAttention, neighborhood_attention, window_start
 
 
@@ -111,6 +112,33 @@ def test_projection_of_only_the_needed_cells_matches_the_full_convolution(tiny):
         sparse = tiny.decode(latents, coords, batch, (64, 64))[-1]
         full = tiny.render(latents, (64, 64)).permute(0, 2, 3, 1).reshape(-1, 3)[:50]  # the dense path
     torch.testing.assert_close(sparse, full, atol=1e-5, rtol=1e-5)
+
+
+def test_sparse_projection_gradients_match_the_full_convolution():
+    torch.manual_seed(4)
+    model = IN2(IN2Config.tiny())
+    image, mask = torch.rand(1, 3, 64, 64), torch.ones(1, 1, 64, 64)
+    batch = torch.zeros(50, dtype=torch.long)
+    sparse = model.decode(model.encode(image, mask), grid_coords(64, 64)[:50], batch, (64, 64))[-1]
+    expected = torch.autograd.grad(sparse.square().sum(), list(model.parameters()))
+    full = model.render(model.encode(image, mask), (64, 64)).permute(0, 2, 3, 1).reshape(-1, 3)[:50]
+    got = torch.autograd.grad(full.square().sum(), list(model.parameters()))
+    for e, g in zip(expected, got, strict=True):
+        torch.testing.assert_close(g, e, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_gather_equals_advanced_indexing_in_values_and_gradients(dim):
+    torch.manual_seed(dim)
+    x = torch.randn(5, 6, 7, requires_grad=True)
+    positions = torch.randint(0, x.shape[dim], (3, 4))  # repeats: their gradients must add up
+    expected = x[(slice(None),) * dim + (positions,)]
+    got = gather(x, dim, positions)
+    torch.testing.assert_close(got, expected)
+    weights = torch.randn_like(got)
+    (expected_grad,) = torch.autograd.grad((expected * weights).sum(), x)
+    (got_grad,) = torch.autograd.grad((got * weights).sum(), x)
+    torch.testing.assert_close(got_grad, expected_grad)
 
 
 def test_decoder_renders_at_twice_the_input_size(tiny):

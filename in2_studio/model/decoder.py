@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .indexing import gather
+
 _ENSEMBLE = ((-1, -1), (-1, 1), (1, -1), (1, 1))
 
 
@@ -63,8 +65,10 @@ class ImplicitLevel(nn.Module):
             return table, None
         bi, rest = used // (h * w), used % (h * w)
         iy, ix = rest // w, rest % w
-        padded = F.pad(latent, (1, 1, 1, 1)).permute(0, 2, 3, 1)  # (b, h+2, w+2, c)
-        patches = torch.stack([padded[bi, iy + dy, ix + dx] for dy in range(3) for dx in range(3)], dim=-1)
+        padded = F.pad(latent, (1, 1, 1, 1)).permute(0, 2, 3, 1).reshape(-1, c)  # (b·(h+2)·(w+2), c)
+        centre = (bi * (h + 2) + iy + 1) * (w + 2) + ix + 1
+        steps = torch.tensor([dy * (w + 2) + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1)], device=used.device)
+        patches = gather(padded, 0, centre[:, None] + steps).transpose(1, 2)  # (used, c, 3·3)
         weight = self.project.weight.reshape(self.project.out_channels, -1)
         table = torch.addmm(self.project.bias, patches.reshape(len(used), -1), weight.t())
         lookup = torch.full((b * h * w,), -1, dtype=torch.long, device=latent.device)
@@ -83,7 +87,7 @@ class ImplicitLevel(nn.Module):
         flat = batch * (h * w) + iy * w + ix
         rows = flat if lookup is None else lookup[flat]
         # Each neighbour's first layer and activation (4, N, hidden), blended by area; the rest once per query.
-        first = F.gelu(table[rows].add_(shared).add_(torch.matmul(rel, self.offset.weight.t())))
+        first = F.gelu(gather(table, 0, rows).add_(shared).add_(torch.matmul(rel, self.offset.weight.t())))
         feature = self.body(torch.einsum("knh,kn->nh", first, weight))
         return feature, self.to_rgb(feature)
 

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from .channel_attention import CAB
+from .indexing import gather
 
 
 def window_start(position: torch.Tensor, length: int, kernel: int) -> torch.Tensor:
@@ -77,17 +78,18 @@ def neighborhood_attention(
     """q, k, v: (B, heads, H, W, d); bias_table: (heads, 2·kernel−1, 2·kernel−1). Returns (B, heads, H, W, d)."""
     b, heads, h, w, d = q.shape
     queries, keys, index, back = (t.to(q.device) for t in _tile_plan(h, w, kernel, tile))
+
     # Padding queries repeat the last row/column.
-    qt = q.reshape(b, heads, h * w, d)[:, :, queries]  # (B, heads, ny, nx, ty·tx, d)
-    kt = k.reshape(b, heads, h * w, d)[:, :, keys]  # (B, heads, ny, nx, Ly·Lx, d)
-    vt = v.reshape(b, heads, h * w, d)[:, :, keys]
+    qt = gather(q.reshape(b, heads, h * w, d), 2, queries)  # (B, heads, ny, nx, ty·tx, d)
+    kt = gather(k.reshape(b, heads, h * w, d), 2, keys)  # (B, heads, ny, nx, Ly·Lx, d)
+    vt = gather(v.reshape(b, heads, h * w, d), 2, keys)
     # One gather from the bias table, with an extra −inf entry for keys outside a query's window.
     table = torch.cat([bias_table.flatten(1), bias_table.new_full((heads, 1), float("-inf"))], dim=1)
-    logits = torch.matmul(qt * d**-0.5, kt.transpose(-1, -2)) + table[:, index].to(q.dtype)
+    logits = torch.matmul(qt * d**-0.5, kt.transpose(-1, -2)) + gather(table, 1, index).to(q.dtype)
     # Every query has at least one key in its window, so no row is all −inf: a plain softmax is safe.
     tiles = torch.matmul(logits.softmax(dim=-1), vt)
     # A gather, not a scatter: a padding copy gets no gradient, so nothing is counted twice.
-    return tiles.flatten(2, 4)[:, :, back].view(b, heads, h, w, d)
+    return gather(tiles.flatten(2, 4), 2, back).view(b, heads, h, w, d)
 
 
 class NeighborhoodAttention(nn.Module):
