@@ -42,7 +42,10 @@ screenshot: venv
 		--image resources/sample/eileen-collins.jpg --stroke "0.385,0.205 0.44,0.2 0.49,0.205" --brush 0.045 \
 		--scale 0.7 --colours 256 --output docs/screenshot.png
 
-RUN_DIR ?= $(HOME)/.cache/in2-studio/runs/base
+# One run folder per shipped file: a new file starts a new cycle from its weights (configs/base.toml), the same
+# file resumes the cycle begun from it.
+SHIPPED_STEP = $(shell $(BIN)/python -c 'from in2_studio.engine.weights import DEFAULT_WEIGHTS as w, read_metadata as r; print(r(w).get("step", 0))')
+RUN_DIR ?= $(HOME)/.cache/in2-studio/runs/from-$(SHIPPED_STEP)
 
 # Resume the main training run in the background on one thread; the log stays outside the repo.
 train-background: venv

@@ -246,8 +246,36 @@ def test_the_decay_anneals_from_the_config_by_absolute_step(tmp_path):
     assert learning_rate(201, warm, fresh_from=200) == pytest.approx(learning_rate(201, settings) / 2)
 
 
+def test_a_cycle_anneals_from_where_the_run_began_and_keeps_that_across_a_resume(tmp_path, monkeypatch):
+    """`cycle = N`: the cosine from lr to lr_end over N steps from the shipped file's step, whatever it is; the
+    checkpoint keeps where the run began, so a resumed run stays on its cycle."""
+    from in2_studio.engine.weights import save_weights
+    from in2_studio.training import train as train_module
+
+    config = tmp_path / "cycle.toml"
+    config.write_text(TINY.read_text().replace("[train]", "[train]\ncycle = 8\nlr_end = 1e-5"))
+    settings = dataclasses.replace(TrainSettings.from_toml(config), warmup=2)
+    lr, end = settings.lr, settings.lr_end
+    rates = [learning_rate(step, settings, fresh_from=40) for step in (40, 44, 48, 500)]
+    assert rates == pytest.approx([lr / 2, (lr + end) / 2, end, end])  # the first step: half way up the warm-up
+    save_weights(IN2(settings.model_config()), tmp_path / "shipped.safetensors", metadata={"step": "40"})
+    monkeypatch.setattr(train_module, "DEFAULT_WEIGHTS", tmp_path / "shipped.safetensors")
+    train(settings, tmp_path / "run", resume=True, steps=43, quiet=True)
+    assert train(settings, tmp_path / "run", resume=True, steps=45, quiet=True) == 45
+    state = Checkpoint(tmp_path / "run").load()
+    assert state["fresh_from"] == 40
+    assert state["optimizer"]["param_groups"][0]["lr"] == pytest.approx(learning_rate(44, settings, fresh_from=40))
+
+
 @pytest.mark.parametrize(
-    "line, message", [("decay = [300, 100]", "from < to"), ("decay = [5]", "from < to"), ("lr_end = 1.0", "lr_end")]
+    "line, message",
+    [
+        ("decay = [300, 100]", "from < to"),
+        ("decay = [5]", "from < to"),
+        ("lr_end = 1.0", "lr_end"),
+        ("cycle = -5", "cycle"),
+        ("cycle = 100\ndecay = [1, 2]", "no decay beside it"),
+    ],
 )
 def test_a_reversed_decay_or_a_bad_end_rate_is_refused(tmp_path, line, message):
     """A reversed pair would silently train at a constant rate; the config names the mistake instead."""

@@ -50,6 +50,9 @@ class TrainSettings:
     # Anneal: a cosine from `lr` at step decay[0] down to `lr_end` at step decay[1], then `lr_end`. Steps are
     # absolute, so a resumed run keeps its schedule. (0, 0): a constant `lr`.
     decay: tuple[int, int] = (0, 0)
+    # Or the same cosine over `cycle` steps from where this run's optimiser started (the shipped file's step
+    # for a run begun from it), whatever that step is: one restart-and-anneal cycle (0: off).
+    cycle: int = 0
     lr_end: float = 0.0
     ema_decay: float = 0.999
     coarse_weight: float = 0.5
@@ -114,6 +117,8 @@ class TrainSettings:
             raise In2Error(f"decay = {list(decay)}: give [from, to] steps with from < to, or leave it out")
         if not 0 <= self.lr_end <= self.lr:
             raise In2Error(f"lr_end ({self.lr_end:g}) must lie between 0 and lr ({self.lr:g})")
+        if self.cycle < 0 or self.cycle and decay != (0, 0):
+            raise In2Error(f"cycle = {self.cycle}: give a positive number of steps, and no decay beside it")
 
     def model_config(self) -> IN2Config:
         presets = {"base": IN2Config.base, "tiny": IN2Config.tiny}
@@ -183,7 +188,9 @@ class Checkpoint:
         self.path = folder / "checkpoint.pt"
         self.ema_path = folder / "ema.safetensors"
 
-    def save(self, model: IN2, ema: AveragedModel, optimizer, step: int, settings: TrainSettings, critic=None) -> None:
+    def save(
+        self, model: IN2, ema: AveragedModel, optimizer, step: int, settings: TrainSettings, critic=None, fresh_from=0
+    ):
         self.folder.mkdir(parents=True, exist_ok=True)
         state = {
             **({"critic": critic.state_dict()} if critic is not None else {}),
@@ -191,6 +198,7 @@ class Checkpoint:
             "ema": ema.state_dict(),  # with its count, so the average goes on where it stopped
             "optimizer": optimizer.state_dict(),
             "step": step,
+            "fresh_from": fresh_from,  # where the optimiser started, which a `cycle` counts from
             "config": model.config.to_json(),
         }
         write_atomically(self.path, lambda file: torch.save(state, file))
@@ -215,9 +223,9 @@ def ema_average(decay: float):
 
 def learning_rate(step: int, settings: TrainSettings, fresh_from: int = 0) -> float:
     """Warm up over `warmup` steps from `fresh_from`, the step where the optimiser's moments started empty, on
-    top of the settings' cosine decay."""
+    top of the settings' cosine decay (`decay`, or `cycle` steps from `fresh_from`)."""
     lr = settings.lr
-    begin, end = settings.decay
+    begin, end = (fresh_from, fresh_from + settings.cycle) if settings.cycle else settings.decay
     if end > begin and step >= begin:
         progress = min(1.0, (step - begin) / (end - begin))
         lr = settings.lr_end + (settings.lr - settings.lr_end) * 0.5 * (1 + math.cos(math.pi * progress))
@@ -280,6 +288,7 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
             critic.load_state_dict(state["critic"])
         # else: the adversarial term starts here, with a fresh discriminator.
         start = state["step"]
+        fresh_from = state.get("fresh_from", 0)
         print(f"resumed from {checkpoint.path} at step {start}", file=sys.stderr)
     elif resume and DEFAULT_WEIGHTS.is_file():
         shipped = load_weights(DEFAULT_WEIGHTS)
@@ -339,10 +348,10 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
                 log.flush()
                 seen, clock = 0, time.perf_counter()
             if (step + 1) % settings.checkpoint_every == 0:
-                checkpoint.save(model, ema, optimizer, step + 1, settings, critic)
+                checkpoint.save(model, ema, optimizer, step + 1, settings, critic, fresh_from)
     reached = min(step, total)
     if reached > start:
-        checkpoint.save(model, ema, optimizer, reached, settings, critic)
+        checkpoint.save(model, ema, optimizer, reached, settings, critic, fresh_from)
     return reached
 
 
