@@ -344,7 +344,8 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
                 rate = seen / (time.perf_counter() - clock)
                 bar.set_postfix(loss=f"{loss.item():.4f}", l1=f"{parts['l1']:.4f}", img_s=f"{rate:.1f}")
                 figures = " ".join(f"{k} {v:.5f}" for k, v in parts.items())
-                log.write(f"step {step + 1} loss {loss.item():.5f} {figures} img/s {rate:.2f} {time.strftime('%X')}\n")
+                figures += f" lr {optimizer.param_groups[0]['lr']:.3g} img/s {rate:.2f}"
+                log.write(f"step {step + 1} loss {loss.item():.5f} {figures} {time.strftime('%X')}\n")
                 log.flush()
                 seen, clock = 0, time.perf_counter()
             if (step + 1) % settings.checkpoint_every == 0:
