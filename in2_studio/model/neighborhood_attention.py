@@ -78,7 +78,6 @@ def neighborhood_attention(
     """q, k, v: (B, heads, H, W, d); bias_table: (heads, 2·kernel−1, 2·kernel−1). Returns (B, heads, H, W, d)."""
     b, heads, h, w, d = q.shape
     queries, keys, index, back = (t.to(q.device) for t in _tile_plan(h, w, kernel, tile))
-
     # Padding queries repeat the last row/column.
     qt = gather(q.reshape(b, heads, h * w, d), 2, queries)  # (B, heads, ny, nx, ty·tx, d)
     kt = gather(k.reshape(b, heads, h * w, d), 2, keys)  # (B, heads, ny, nx, Ly·Lx, d)

@@ -190,7 +190,7 @@ class Checkpoint:
 
     def save(
         self, model: IN2, ema: AveragedModel, optimizer, step: int, settings: TrainSettings, critic=None, fresh_from=0
-    ):
+    ) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         state = {
             **({"critic": critic.state_dict()} if critic is not None else {}),
