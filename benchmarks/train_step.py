@@ -1,6 +1,7 @@
 """Median time of one training step of configs/base.toml (bfloat16, one thread) from the shipped weights, on
-fixed seeded batches of real crops, for whichever in2_studio is importable. To compare two versions of the
-code side by side, run it for each at the same time, one per core:
+fixed seeded batches of real crops, for whichever in2_studio is importable. A step here is the losses, the
+backward pass and the AdamW update; the training loop's gradient clipping and EMA update are left out. To
+compare two versions of the code side by side, run it for each at the same time, one per core:
 
     git worktree add /tmp/old <commit>
     export IN2_DATA=$(realpath ../shared/data)   # the worktree is not beside ../shared
