@@ -120,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--no-mirror", action="store_true", help="the network on the photo alone, without its mirror image's fill"
     )
+    evaluate.add_argument(
+        "--max-hole-depth",
+        type=_hole_depth,
+        metavar="PX",
+        help="shrink a hole deeper than PX working pixels until it is not (default: the app's; 0: never)",
+    )
     evaluate.set_defaults(handler=_lazy("in2_studio.training.evaluate", "eval"))
 
     bench = commands.add_parser(
@@ -514,6 +520,16 @@ def _eval_scale(text: str) -> float:
     value = _positive_float(text)
     if not 1 <= value <= 8:
         raise argparse.ArgumentTypeError(f"{value:g} must be between 1 and 8")
+    return value
+
+
+def _hole_depth(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 4096:
+        raise argparse.ArgumentTypeError(f"{value:g} must be between 0 and 4096")
     return value
 
 

@@ -511,9 +511,9 @@ DISPATCH = [
         {"config": Path("c.toml"), "steps": 5, "resume": True, "out": None, "lr": 3e-4, "minutes": None},
     ),
     (
-        ["eval", "--weights", "w.safetensors", "--data", "celeba-test", "--limit", "3"],
+        ["eval", "--weights", "w.safetensors", "--data", "celeba-test", "--limit", "3", "--max-hole-depth", "0"],
         "in2_studio.training.evaluate",
-        {"weights": Path("w.safetensors"), "data": "celeba-test", "limit": 3, "device": "auto"},
+        {"weights": Path("w.safetensors"), "data": "celeba-test", "limit": 3, "device": "auto", "max_hole_depth": 0},
     ),
     (["bench", "--json", "b.json", "--quick"], "in2_studio.bench", {"json": Path("b.json"), "quick": True}),
 ]
@@ -527,6 +527,12 @@ def test_other_commands_dispatch_to_their_run(monkeypatch, argv, module, expecte
     monkeypatch.setitem(sys.modules, module, fake)
     assert run_cli(*argv) == 7
     assert {key: getattr(received[0], key) for key in expected} == expected
+
+
+@pytest.mark.parametrize("depth", ["-1", "deep", "nan"])
+def test_a_bad_hole_depth_for_eval_is_a_usage_error(depth, capsys):
+    assert run_cli("eval", "--max-hole-depth", depth) == 2
+    assert "--max-hole-depth" in capsys.readouterr().err
 
 
 def test_a_command_left_out_of_the_build_says_so(monkeypatch, capsys):

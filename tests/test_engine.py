@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -11,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from in2_studio.engine import Inpainter, load_weights, save_weights
-from in2_studio.engine.regions import context_box, fit_size
+from in2_studio.engine.regions import context_box, fit_size, hole_depth, working_shape
 from in2_studio.errors import ImageError, WeightsError
 from in2_studio.model import IN2, IN2Config
 
@@ -144,6 +145,42 @@ def test_work_follows_the_hole_not_the_photo():
     assert (box.height, box.width) == (600, 600)
     assert fit_size(box.height, box.width, 512) == (512, 512)
     assert fit_size(100, 50, 512) == (100, 50)  # never scaled up
+
+
+def test_hole_depth_is_the_distance_to_the_nearest_known_pixel():
+    hole = np.zeros((20, 40), bool)
+    hole[:, :10] = True  # touches three edges: only column 10 is known nearby
+    assert hole_depth(hole) == pytest.approx(10, abs=0.5)
+    assert hole_depth(np.ones((5, 5), bool)) == float("inf")
+
+
+def test_a_shallow_hole_keeps_the_working_size():
+    hole = np.zeros((300, 400), bool)
+    hole[100:112, 20:380] = True  # a long stroke, 6 working pixels deep at 192
+    assert working_shape(hole, 192, max_depth=36) == fit_size(300, 400, 192)
+
+
+def test_a_deep_hole_is_shrunk_until_it_is_shallow_enough():
+    hole = np.zeros((300, 400), bool)
+    hole[40:260, 80:320] = True  # 220×240: about 53 working pixels deep at 192
+    h, w = working_shape(hole, 192, max_depth=36)
+    assert 96 <= max(h, w) < 192 and h / w == pytest.approx(300 / 400, abs=0.02)
+    known = cv2.resize((~hole).astype(np.float32), (w, h), interpolation=cv2.INTER_AREA)
+    assert 30 <= hole_depth(known == 0) <= 36
+    assert working_shape(hole, 192, max_depth=None) == fit_size(300, 400, 192)
+    # Never below half the working size, even with nothing known around the hole.
+    assert working_shape(np.ones((300, 400), bool), 192, max_depth=36) == fit_size(300, 400, 96)
+
+
+def test_the_engine_shrinks_only_deep_holes(tiny_weights, face_photo):
+    shrinking = Inpainter.load(tiny_weights, device="cpu", working_size=64, preview_size=32, max_hole_depth=8)
+    fixed = Inpainter.load(tiny_weights, device="cpu", working_size=64, preview_size=32, max_hole_depth=None)
+    stroke = np.zeros(face_photo.shape[:2], bool)
+    stroke[120:124, 40:210] = True
+    np.testing.assert_array_equal(shrinking.inpaint(face_photo, stroke), fixed.inpaint(face_photo, stroke))
+    box = np.zeros(face_photo.shape[:2], bool)
+    box[60:190, 60:190] = True
+    assert not np.array_equal(shrinking.inpaint(face_photo, box), fixed.inpaint(face_photo, box))
 
 
 def test_missing_weights_file_is_a_clear_error(tmp_path):

@@ -121,3 +121,20 @@ def test_eval_can_measure_the_network_without_its_mirror_image(tiny_weights, tmp
         assert ("without the mirror image" in results["title"]) == no_mirror
         scores[no_mirror] = results["summary"]["all"]["IN²"]["hole_psnr"]
     assert scores[False] != scores[True]
+
+
+def test_eval_can_measure_the_engine_without_shrinking_deep_holes(tiny_weights, tmp_path):
+    scores = {}
+    for depth in (0, 8):  # at working size 64 the large box lies about 17 working pixels deep
+        out = tmp_path / str(depth)
+        args = Namespace(
+            weights=str(tiny_weights), data="celeba-test", out=out, limit=4, device="cpu", working_size=64,
+            max_hole_depth=depth,
+        )  # fmt: skip
+        assert evaluation.run(args) == 0
+        results = json.loads((out / "results.json").read_text())
+        assert ("deep holes not shrunk" in results["title"]) == (depth == 0)
+        large = [row for row in results["per_image"] if row["kind"] == "large_box"]
+        assert len(large) == 1
+        scores[depth] = large[0]["scores"]["IN²"]["hole_psnr"]
+    assert scores[0] != scores[8]

@@ -27,7 +27,7 @@ from .. import DEFAULT_WORKING_SIZE
 from ..errors import ImageError, In2Error
 from ..model import IN2
 from ..model.coords import pixel_coords
-from .regions import context_box, fit_size
+from .regions import MAX_HOLE_DEPTH, context_box, fit_size, working_shape
 from .weights import load_weights
 
 Cancel = Callable[[], bool] | object | None
@@ -97,12 +97,14 @@ class Inpainter:
         working_size: int = DEFAULT_WORKING_SIZE,
         preview_size: int = 256,
         mirror: bool = True,
+        max_hole_depth: float | None = MAX_HOLE_DEPTH,
     ):
         self.torch_device = resolve_device(device)
         self.model = model.to(self.torch_device).eval()
         self.working_size = working_size
         self.preview_size = preview_size
         self.mirror = mirror
+        self.max_hole_depth = max_hole_depth
         self._cpu_twin: Inpainter | None = None  # made on the GPU's first failure
 
     @classmethod
@@ -113,8 +115,9 @@ class Inpainter:
         working_size: int = DEFAULT_WORKING_SIZE,
         preview_size: int = 256,
         mirror: bool = True,
+        max_hole_depth: float | None = MAX_HOLE_DEPTH,
     ) -> Inpainter:
-        return cls(load_weights(weights), device, working_size, preview_size, mirror)
+        return cls(load_weights(weights), device, working_size, preview_size, mirror, max_hole_depth)
 
     @property
     def device(self) -> str:
@@ -164,7 +167,9 @@ class Inpainter:
         if self._cpu_twin is None:
             model = IN2(self.model.config)
             model.load_state_dict({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
-            self._cpu_twin = Inpainter(model, "cpu", self.working_size, self.preview_size, self.mirror)
+            self._cpu_twin = Inpainter(
+                model, "cpu", self.working_size, self.preview_size, self.mirror, self.max_hole_depth
+            )
         return self._cpu_twin
 
     def _run(self, image: np.ndarray, hole: np.ndarray, preview: bool) -> np.ndarray:
@@ -175,8 +180,9 @@ class Inpainter:
         crop, crop_hole = image[box.slices], hole[box.slices]
         # The preview never sees more than the full result does: it would be slower and no better.
         long_side = min(self.preview_size, self.working_size) if preview else self.working_size
-        work_h, work_w = fit_size(box.height, box.width, long_side)
-        small, small_hole = self._working_inputs(crop, crop_hole, work_h, work_w)
+        small, small_hole = self._working_inputs(
+            crop, crop_hole, *working_shape(crop_hole, long_side, self.max_hole_depth)
+        )
         mirrored = self.mirror and not preview
         inputs = self._to_tensors(small, small_hole)
         if mirrored:  # one batch: the crop and its mirror image

@@ -135,7 +135,8 @@ class PreferencesDialog(QDialog):
             f"The longest side, in pixels, of the region around the hole that the network's encoder sees; the "
             f"result is always rendered at the photo's own resolution. {DEFAULT_WORKING_SIZE} px is the size the "
             f"weights were trained at: faces larger than that come out worse. Larger sizes are slower and keep "
-            f"more detail around thin strokes."
+            f"more detail around thin strokes. A deep hole, such as a box over a whole face, is seen smaller "
+            f"still (down to half this size), which fills it better."
         )
 
         form = QFormLayout()

@@ -230,7 +230,7 @@ def evaluate(
 
 def run(args) -> int:
     """The `in2-studio eval` command: --weights W --data lfw-test|celeba-test [--out DIR] [--limit N]
-    [--device auto|cpu|cuda] [--scale F] [--working-size N] [--no-mirror]."""
+    [--device auto|cpu|cuda] [--scale F] [--working-size N] [--no-mirror] [--max-hole-depth PX]."""
     from in2_studio.engine import Inpainter  # the engine is only needed here, not by the metrics or masks
 
     if args.data not in DATASETS:
@@ -240,6 +240,9 @@ def run(args) -> int:
     scale = getattr(args, "scale", None) or 1.0
     working = {"working_size": args.working_size} if getattr(args, "working_size", None) else {}
     mirror = not getattr(args, "no_mirror", False)
+    depth = getattr(args, "max_hole_depth", None)
+    if depth is not None:
+        working["max_hole_depth"] = depth or None  # 0: never shrink a deep hole further
     inpainter = Inpainter.load(weights=getattr(args, "weights", None), device=device, mirror=mirror, **working)
     out_dir = Path(getattr(args, "out", None) or Path("eval") / args.data)
     weights = getattr(args, "weights", None) or "default weights"
@@ -248,6 +251,8 @@ def run(args) -> int:
         title += f", photos enlarged {scale:g}×, working size {inpainter.working_size}"
     if not mirror:
         title += ", without the mirror image"
+    if depth is not None:
+        title += f", max hole depth {depth:g}" if depth else ", deep holes not shrunk"
     results = evaluate(inpainter, files, out_dir, title=title, scale=scale)
     print(results["table"])
     print(f"Wrote {out_dir / 'results.md'}, results.json and contact_sheet.png")
