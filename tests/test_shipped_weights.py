@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from in2_studio.engine import DEFAULT_WEIGHTS, Inpainter
-from in2_studio.model import IN2Config
 from in2_studio.training.crops import read_rgb
 from in2_studio.training.evaluate import telea
 from in2_studio.training.faces import face_files, landmarks_for
 from in2_studio.training.masks import eval_mask
 from in2_studio.training.metrics import hole_psnr
+from in2_studio.training.train import TrainSettings
 
 pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +27,10 @@ def shipped():
     return Inpainter.load(device="cpu")
 
 
-def test_shipped_weights_are_the_base_network(shipped):
-    assert shipped.model.config == IN2Config.base()
+def test_shipped_weights_are_the_network_the_training_configs_continue(shipped):
+    # Otherwise `make train-background` and scripts/gpu_train.sh could not resume from them.
+    for name in ("base", "gpu"):
+        assert shipped.model.config == TrainSettings.from_toml(ROOT / "configs" / f"{name}.toml").model_config()
 
 
 @pytest.mark.parametrize("kind", ["large_box", "nose_mouth"])
