@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from in2_studio.engine import Inpainter, load_weights, save_weights
-from in2_studio.engine.regions import context_box, fit_size, hole_depth, working_shape
+from in2_studio.engine.regions import context_box, fit_size, hole_depth, shallow_shape
 from in2_studio.errors import ImageError, WeightsError
 from in2_studio.model import IN2, IN2Config
 
@@ -154,22 +154,29 @@ def test_hole_depth_is_the_distance_to_the_nearest_known_pixel():
     assert hole_depth(np.ones((5, 5), bool)) == float("inf")
 
 
+def working_hole(hole: np.ndarray, h: int, w: int) -> np.ndarray:
+    """The hole shrunk to (h, w) as the engine shrinks it: hole where no known pixel lies under a working pixel."""
+    return cv2.resize((~hole).astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) == 0
+
+
 def test_a_shallow_hole_keeps_the_working_size():
     hole = np.zeros((300, 400), bool)
     hole[100:112, 20:380] = True  # a long stroke, 6 working pixels deep at 192
-    assert working_shape(hole, 192, max_depth=36) == fit_size(300, 400, 192)
+    shape = fit_size(300, 400, 192)
+    assert shallow_shape(working_hole(hole, *shape), 300, 400, max_depth=36) == shape
 
 
 def test_a_deep_hole_is_shrunk_until_it_is_shallow_enough():
     hole = np.zeros((300, 400), bool)
     hole[40:260, 80:320] = True  # 220×240: about 53 working pixels deep at 192
-    h, w = working_shape(hole, 192, max_depth=36)
+    shape = fit_size(300, 400, 192)
+    h, w = shallow_shape(working_hole(hole, *shape), 300, 400, max_depth=36)
     assert 96 <= max(h, w) < 192 and h / w == pytest.approx(300 / 400, abs=0.02)
-    known = cv2.resize((~hole).astype(np.float32), (w, h), interpolation=cv2.INTER_AREA)
-    assert 30 <= hole_depth(known == 0) <= 36
-    assert working_shape(hole, 192, max_depth=None) == fit_size(300, 400, 192)
+    assert 30 <= hole_depth(working_hole(hole, h, w)) <= 36
+    assert shallow_shape(working_hole(hole, *shape), 300, 400, max_depth=None) == shape
     # Never below half the working size, even with nothing known around the hole.
-    assert working_shape(np.ones((300, 400), bool), 192, max_depth=36) == fit_size(300, 400, 96)
+    everything = np.ones((300, 400), bool)
+    assert shallow_shape(working_hole(everything, *shape), 300, 400, max_depth=36) == fit_size(300, 400, 96)
 
 
 def test_the_engine_shrinks_only_deep_holes(tiny_weights, face_photo):

@@ -27,7 +27,7 @@ from .. import DEFAULT_WORKING_SIZE
 from ..errors import ImageError, In2Error
 from ..model import IN2
 from ..model.coords import pixel_coords
-from .regions import MAX_HOLE_DEPTH, context_box, fit_size, working_shape
+from .regions import MAX_HOLE_DEPTH, context_box, fit_size, shallow_shape
 from .weights import load_weights
 
 Cancel = Callable[[], bool] | object | None
@@ -180,9 +180,11 @@ class Inpainter:
         crop, crop_hole = image[box.slices], hole[box.slices]
         # The preview never sees more than the full result does: it would be slower and no better.
         long_side = min(self.preview_size, self.working_size) if preview else self.working_size
-        small, small_hole = self._working_inputs(
-            crop, crop_hole, *working_shape(crop_hole, long_side, self.max_hole_depth)
-        )
+        shape = fit_size(box.height, box.width, long_side)
+        small, small_hole = self._working_inputs(crop, crop_hole, *shape)
+        shallow = shallow_shape(small_hole, box.height, box.width, self.max_hole_depth)
+        if shallow != shape:  # a deep hole: filled better seen smaller (regions.MAX_HOLE_DEPTH)
+            small, small_hole = self._working_inputs(crop, crop_hole, *shallow)
         mirrored = self.mirror and not preview
         inputs = self._to_tensors(small, small_hole)
         if mirrored:  # one batch: the crop and its mirror image

@@ -64,15 +64,16 @@ def hole_depth(hole: np.ndarray) -> float:
     return float(cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE).max())
 
 
-def working_shape(hole: np.ndarray, long_side: int, max_depth: float | None = MAX_HOLE_DEPTH) -> tuple[int, int]:
-    """The (height, width) the encoder sees a crop with this hole at: fitted into `long_side`, then shrunk further,
-    down to half that size, until the hole is at most `max_depth` working pixels deep (None: no further shrinking)."""
-    h, w = fit_size(*hole.shape, long_side)
+def shallow_shape(
+    working_hole: np.ndarray, height: int, width: int, max_depth: float | None = MAX_HOLE_DEPTH
+) -> tuple[int, int]:
+    """The (height, width) to show the encoder a height×width crop at, given its hole as shrunk to the working
+    size: that size while the hole is at most `max_depth` working pixels deep (or `max_depth` is None), else
+    smaller until it is, though never below half that size."""
+    h, w = working_hole.shape
     if max_depth is None:
         return h, w
-    # Hole where no known pixel lies under a working pixel, as the engine shrinks it.
-    known = cv2.resize((~hole).astype(np.float32), (w, h), interpolation=cv2.INTER_AREA)
-    depth = hole_depth(known == 0)
+    depth = hole_depth(working_hole)
     if depth <= max_depth:
         return h, w
-    return fit_size(*hole.shape, max(max(h, w) // 2, int(max(h, w) * max_depth / depth)))
+    return fit_size(height, width, max(max(h, w) // 2, int(max(h, w) * max_depth / depth)))
