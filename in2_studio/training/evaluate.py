@@ -238,12 +238,12 @@ def run(args) -> int:
     files = select_files(face_files(*DATASETS[args.data]), getattr(args, "limit", None))
     device = getattr(args, "device", None) or "auto"
     scale = getattr(args, "scale", None) or 1.0
-    working = {"working_size": args.working_size} if getattr(args, "working_size", None) else {}
+    engine_options = {"working_size": args.working_size} if getattr(args, "working_size", None) else {}
     mirror = not getattr(args, "no_mirror", False)
     depth = getattr(args, "max_hole_depth", None)
     if depth is not None:
-        working["max_hole_depth"] = depth or None  # 0: never shrink a deep hole further
-    inpainter = Inpainter.load(weights=getattr(args, "weights", None), device=device, mirror=mirror, **working)
+        engine_options["max_hole_depth"] = depth or None  # 0: never shrink a deep hole further
+    inpainter = Inpainter.load(weights=getattr(args, "weights", None), device=device, mirror=mirror, **engine_options)
     out_dir = Path(getattr(args, "out", None) or Path("eval") / args.data)
     weights = getattr(args, "weights", None) or "default weights"
     title = f"{args.data}, {Path(str(weights)).name}, {inpainter.device}"
