@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 from PySide6.QtWidgets import QLabel
 
-from in2_studio.gui.screenshot import parse_args, save_picture
+from in2_studio.gui.screenshot import main, parse_args, save_picture
 
 
 def _label(qtbot) -> QLabel:
@@ -42,3 +42,12 @@ def test_bad_options_are_refused(option, capsys):
         parse_args(option)
     assert exit_info.value.code == 2
     assert f"argument {option[0]}: {option[1]} is not" in capsys.readouterr().err
+
+
+def test_no_display_is_said_before_qt_aborts(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main(["--image", "resources/sample/eileen-collins.jpg", "--output", str(tmp_path / "shot.png")]) == 1
+    assert "needs a display" in capsys.readouterr().err
+    assert not (tmp_path / "shot.png").exists()

@@ -19,6 +19,7 @@ from PySide6.QtCore import QEventLoop, QPointF, QSettings, Qt, QTimer
 from PySide6.QtTest import QTest
 
 from in2_studio.gui.app import create_application
+from in2_studio.gui.check_display import check as check_display
 from in2_studio.gui.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -120,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"screenshot: no face photo found (tried {image or DEFAULT_IMAGES[-1]}); pass --image", file=sys.stderr)
         return 2
     width, height = (int(v) for v in args.size.lower().split("x"))
+    problem = check_display()  # else a missing system library ends in Qt's bare "Aborted"
+    if problem:
+        print(f"screenshot: {problem}", file=sys.stderr)
+        return 1
 
     app = create_application([sys.argv[0]])
     from in2_studio.gui.main_window import MainWindow  # qtawesome needs the QApplication first
