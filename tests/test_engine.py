@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 
-import cv2
 import numpy as np
 import pytest
 import torch
@@ -155,8 +154,8 @@ def test_hole_depth_is_the_distance_to_the_nearest_known_pixel():
 
 
 def working_hole(hole: np.ndarray, h: int, w: int) -> np.ndarray:
-    """The hole shrunk to (h, w) as the engine shrinks it: hole where no known pixel lies under a working pixel."""
-    return cv2.resize((~hole).astype(np.float32), (w, h), interpolation=cv2.INTER_AREA) == 0
+    """The hole shrunk to (h, w) by the engine's own rule."""
+    return Inpainter._working_inputs(np.zeros((*hole.shape, 3), np.uint8), hole, h, w)[1]
 
 
 def test_a_shallow_hole_keeps_the_working_size():
