@@ -133,9 +133,8 @@ def _one_training_shape(rng: np.random.Generator, h: int, w: int, landmarks: np.
 def training_mask(
     rng: np.random.Generator, h: int, w: int, landmarks: np.ndarray, mix: dict[str, float] = MASK_MIX
 ) -> np.ndarray:
-    """A float32 H×W {0, 1} training hole, its kind drawn from `mix` (by default 25 % strokes, 10 % boxes, 35 %
-    face parts, 30 % a large box over the face), sometimes two combined; its coverage is always within
-    [5 %, 60 %] of the crop."""
+    """A float32 H×W {0, 1} training hole, its kind drawn from `mix` (by default `MASK_MIX`), sometimes two
+    combined; its coverage is always within [5 %, 60 %] of the crop."""
     mix = check_mask_mix(mix)
     for _ in range(30):
         mask = _one_training_shape(rng, h, w, landmarks, mix)
