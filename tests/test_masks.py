@@ -9,6 +9,7 @@ from in2_studio.training.masks import (
     check_mask_mix,
     coverage,
     eval_mask,
+    face_box,
     face_part,
     free_form,
     training_mask,
@@ -99,6 +100,20 @@ def test_the_mask_mix_chooses_the_kinds_of_hole():
     assert np.mean(np.array(default) < 0.19) > 0.3
     centre = LANDMARKS.mean(axis=0).round().astype(int)
     assert all(training_mask(rng, 128, 160, LANDMARKS, {"large_box": 1})[centre[1], centre[0]] for _ in range(20))
+
+
+def test_a_face_box_is_sized_by_the_face_not_the_crop():
+    rng = np.random.default_rng(4)
+    eye_distance = LANDMARKS[1, 0] - LANDMARKS[0, 0]
+    for scale in (1.0, 1.5):  # the same loosely framed face, and at 1.5 times the size
+        points = (LANDMARKS + [64, 80]) * scale
+        sides = [face_box(rng, int(320 * scale), int(256 * scale), points).sum() ** 0.5 for _ in range(200)]
+        sides = np.array(sides) / (eye_distance * scale)
+        assert 2.0 - 0.05 <= sides.min() < 2.2 and 4.3 < sides.max() <= 4.5 + 0.05
+    tight = [coverage(face_box(rng, 128, 160, LANDMARKS)) for _ in range(50)]
+    assert 0.5 < max(tight) <= 0.56  # in a tight crop it stops at 55 % of the crop
+    centre = LANDMARKS.mean(axis=0).round().astype(int)
+    assert all(training_mask(rng, 128, 160, LANDMARKS, {"face_box": 1})[centre[1], centre[0]] for _ in range(20))
 
 
 @pytest.mark.parametrize("mix", [{"eyes": 1.0}, {"strokes": -1.0}, {"strokes": 0.0}])

@@ -292,11 +292,21 @@ def test_a_command_line_rate_below_the_configs_end_rate_is_refused(tmp_path):
         settings_for(argparse.Namespace(config=config, minutes=None, lr=1e-5))
 
 
+def test_the_crop_scale_is_read_from_the_config_and_checked(tmp_path):
+    config = tmp_path / "crops.toml"
+    config.write_text(TINY.read_text().replace("[data]", "[data]\ncrop_scale = [0.7, 1.0]"))
+    assert TrainSettings.from_toml(config).crop_scale == (0.7, 1.0)
+    for bad in ("[0.7, 1.2]", "[0.7]", "[0, 0.5]"):
+        config.write_text(TINY.read_text().replace("[data]", f"[data]\ncrop_scale = {bad}"))
+        with pytest.raises(In2Error, match="crop_scale"):
+            TrainSettings.from_toml(config)
+
+
 def test_the_mask_mix_is_read_from_the_config_and_checked(tmp_path):
     mixed = tmp_path / "mixed.toml"
     mixed.write_text(TINY.read_text().replace("[data]", "[data]\nmask_mix = { large_box = 3, strokes = 1 }"))
     mix = TrainSettings.from_toml(mixed).mask_mix
-    assert mix == pytest.approx({"strokes": 0.25, "boxes": 0, "face_parts": 0, "large_box": 0.75})
+    assert mix == pytest.approx({"strokes": 0.25, "boxes": 0, "face_parts": 0, "large_box": 0.75, "face_box": 0})
     mixed.write_text(TINY.read_text().replace("[data]", "[data]\nmask_mix = { big_box = 1 }"))
     with pytest.raises(In2Error, match="mask_mix: unknown mask kinds big_box"):
         TrainSettings.from_toml(mixed)

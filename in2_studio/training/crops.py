@@ -18,6 +18,7 @@ from in2_studio.training.masks import MASK_MIX, check_mask_mix, training_mask
 
 MIN_ASPECT, MAX_ASPECT = 0.5, 2.0  # width / height
 SIZE_STEP = 8  # the network downsamples three times
+CROP_SCALE = (0.5, 1.0)  # a crop's width, as a share of the widest crop of its aspect that fits the photo
 
 
 def batch_shape(rng: np.random.Generator, long_side: tuple[int, int]) -> tuple[int, int]:
@@ -39,14 +40,19 @@ def read_rgb(path: Path) -> np.ndarray:
 
 
 def random_crop(
-    rng: np.random.Generator, image: np.ndarray, landmarks: np.ndarray, h: int, w: int
+    rng: np.random.Generator,
+    image: np.ndarray,
+    landmarks: np.ndarray,
+    h: int,
+    w: int,
+    scale: tuple[float, float] = CROP_SCALE,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Crop a region of aspect w/h spanning 50 %–100 % of the largest such region, placed around the face,
-    and resize it to (h, w). Returns the uint8 crop and the landmarks in its pixels."""
+    """Crop a region of aspect w/h spanning `scale` of the largest such region's width, placed around the
+    face, and resize it to (h, w). Returns the uint8 crop and the landmarks in its pixels."""
     src_h, src_w = image.shape[:2]
     aspect = w / h
     max_w = min(float(src_w), src_h * aspect)
-    scale = rng.uniform(0.5, 1.0)
+    scale = rng.uniform(*scale)
     crop_w = max(2.0, max_w * scale)
     crop_h = max(2.0, crop_w / aspect)
     # Centre near the face, within a quarter of the crop, then keep the crop inside the photo.
@@ -104,6 +110,7 @@ class FaceCrops:
         flip: bool = True,
         jitter: float = 0.1,
         mask_mix: dict[str, float] = MASK_MIX,
+        crop_scale: tuple[float, float] = CROP_SCALE,
     ):
         if not files:
             raise ValueError("FaceCrops needs at least one training file")
@@ -118,10 +125,13 @@ class FaceCrops:
         self.flip = flip
         self.jitter = jitter
         self.mask_mix = check_mask_mix(mask_mix)
+        if not 0 < crop_scale[0] <= crop_scale[1] <= 1:
+            raise ValueError(f"bad crop_scale range {crop_scale}: give 0 < low <= high <= 1")
+        self.crop_scale = crop_scale
 
     def sample(self, rng: np.random.Generator, path: Path, h: int, w: int):
         image = read_rgb(path)
-        crop, points = random_crop(rng, image, landmarks_for(path, image.shape), h, w)
+        crop, points = random_crop(rng, image, landmarks_for(path, image.shape), h, w, self.crop_scale)
         if self.flip and rng.random() < 0.5:
             crop, points = hflip(crop, points)
         pixels = colour_jitter(rng, crop, self.jitter) if self.jitter else crop.astype(np.float32) / 255.0

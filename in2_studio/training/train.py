@@ -28,7 +28,7 @@ from ..model import IN2, IN2Config
 from ..model.coords import pixel_coords
 from ..model.grow import can_grow, grow
 from .adversarial import Critic, generator_losses
-from .crops import FaceCrops
+from .crops import CROP_SCALE, FaceCrops
 from .faces import training_files
 from .losses import hole_l1, hole_l2, ssim
 from .masks import MASK_MIX, check_mask_mix
@@ -41,6 +41,7 @@ class TrainSettings:
     architecture: dict = dataclasses.field(default_factory=dict)
     batch_size: int = 8
     long_side: tuple[int, int] = (96, 192)
+    crop_scale: tuple[float, float] = CROP_SCALE
     prefetch: int = 2
     mask_mix: dict[str, float] = dataclasses.field(default_factory=lambda: dict(MASK_MIX))
     steps: int = 1_000_000
@@ -97,7 +98,7 @@ class TrainSettings:
         unknown = sorted(set(values) - known)
         if unknown:
             raise In2Error(f"{path}: unknown settings {', '.join(unknown)}")
-        for pair in ("long_side", "decay"):
+        for pair in ("long_side", "crop_scale", "decay"):
             if pair in values:
                 values[pair] = tuple(values[pair])
         if "mask_mix" in values:
@@ -117,6 +118,9 @@ class TrainSettings:
             raise In2Error(f"decay = {list(decay)}: give [from, to] steps with from < to, or leave it out")
         if not 0 <= self.lr_end <= self.lr:
             raise In2Error(f"lr_end ({self.lr_end:g}) must lie between 0 and lr ({self.lr:g})")
+        scale = self.crop_scale
+        if len(scale) != 2 or not 0 < scale[0] <= scale[1] <= 1:
+            raise In2Error(f"crop_scale = {list(self.crop_scale)}: give [low, high] with 0 < low <= high <= 1")
         if self.cycle < 0 or self.cycle and decay != (0, 0):
             raise In2Error(f"cycle = {self.cycle}: give a positive number of steps, and no decay beside it")
 
@@ -314,6 +318,7 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
         start,
         settings.prefetch,
         mask_mix=settings.mask_mix,
+        crop_scale=settings.crop_scale,
     )
     out.mkdir(parents=True, exist_ok=True)
     model.train()
