@@ -8,7 +8,7 @@ import torch
 
 from in2_studio.errors import In2Error
 from in2_studio.training.crops import FaceCrops, batch_shape, hflip, random_crop
-from in2_studio.training.faces import face_files, landmarks_for, training_files
+from in2_studio.training.faces import LFW_LANDMARKS, face_files, landmarks_for, training_files
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -128,10 +128,9 @@ def test_crop_scale_sets_how_much_of_the_photo_a_crop_spans():
     """A crop spanning `scale` of the photo's width shows the face at 1/scale times its size."""
     rng = np.random.default_rng(0)
     photo = np.zeros((250, 250, 3), np.uint8)
-    landmarks = np.array([[103, 111], [146, 111], [125, 135], [125, 160]], np.float32)
 
     def eye_distances(scale):
-        return [np.ptp(random_crop(rng, photo, landmarks, 128, 128, scale)[1][:2, 0]) for _ in range(50)]
+        return [np.ptp(random_crop(rng, photo, LFW_LANDMARKS, 128, 128, scale)[1][:2, 0]) for _ in range(50)]
 
     assert np.allclose(eye_distances((1.0, 1.0)), 43 * 128 / 250, atol=0.6)
     tight = eye_distances((0.5, 0.6))

@@ -34,6 +34,13 @@ def batch_shape(rng: np.random.Generator, long_side: tuple[int, int]) -> tuple[i
     return (short_px, long_px) if aspect >= 1 else (long_px, short_px)
 
 
+def check_crop_scale(scale) -> tuple[float, float]:
+    """`scale` as a (low, high) tuple; a ValueError unless 0 < low <= high <= 1."""
+    if len(scale) != 2 or not 0 < scale[0] <= scale[1] <= 1:
+        raise ValueError(f"crop_scale = {list(scale)}: give [low, high] with 0 < low <= high <= 1")
+    return tuple(scale)
+
+
 def read_rgb(path: Path) -> np.ndarray:
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
@@ -54,8 +61,7 @@ def random_crop(
     src_h, src_w = image.shape[:2]
     aspect = w / h
     max_w = min(float(src_w), src_h * aspect)
-    scale = rng.uniform(*scale)
-    crop_w = max(2.0, max_w * scale)
+    crop_w = max(2.0, max_w * rng.uniform(*scale))
     crop_h = max(2.0, crop_w / aspect)
     # Centre near the face, within a quarter of the crop, then keep the crop inside the photo.
     face_x, face_y = landmarks.mean(axis=0)
@@ -127,9 +133,7 @@ class FaceCrops:
         self.flip = flip
         self.jitter = jitter
         self.mask_mix = check_mask_mix(mask_mix)
-        if not 0 < crop_scale[0] <= crop_scale[1] <= 1:
-            raise ValueError(f"bad crop_scale range {crop_scale}: give 0 < low <= high <= 1")
-        self.crop_scale = crop_scale
+        self.crop_scale = check_crop_scale(crop_scale)
 
     def sample(self, rng: np.random.Generator, path: Path, h: int, w: int):
         image = read_rgb(path)

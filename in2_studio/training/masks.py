@@ -60,10 +60,16 @@ def _fill_box(mask: np.ndarray, cx: float, cy: float, bw: float, bh: float) -> N
     mask[y0:y1, x0:x1] = 1
 
 
+def eye_distance(landmarks: np.ndarray) -> float:
+    """The distance between the eyes in pixels, at least 4: the face's own unit of size."""
+    left, right = (np.asarray(p, np.float64) for p in landmarks[:2])
+    return max(float(np.hypot(*(right - left))), 4.0)
+
+
 def face_part_box(part: str, landmarks: np.ndarray, rng: np.random.Generator | None = None):
     """The (cx, cy, w, h) box over a face part, sized by the eye distance; jittered if `rng` is given."""
     left, right, nose, mouth = (np.asarray(p, np.float64) for p in landmarks)
-    eye_dist = max(float(np.hypot(*(right - left))), 4.0)
+    eye_dist = eye_distance(landmarks)
     eyes_y = (left[1] + right[1]) / 2
     if part == "one_eye":
         eye = left if rng is None or rng.random() < 0.5 else right
@@ -176,8 +182,7 @@ def face_box(
     The eval's large boxes are 30 %–50 % of the whole photo: 2.7–4.1 eye distances a side on these faces. A
     `large_box` drawn on a training crop of 25 %–100 % of the photo (session 16's) is mostly far smaller: 2.2 eye
     distances at the median, and only 1 % reach the eval's median."""
-    left, right = (np.asarray(p, np.float64) for p in landmarks[:2])
-    side = rng.uniform(*sides) * max(float(np.hypot(*(right - left))), 4.0)
+    side = rng.uniform(*sides) * eye_distance(landmarks)
     pixels = min(side * side, 0.55 * h * w)
     return _box_on_face(h, w, landmarks, pixels, aspect=rng.uniform(0.75, 1.33))
 

@@ -28,7 +28,7 @@ from ..model import IN2, IN2Config
 from ..model.coords import pixel_coords
 from ..model.grow import can_grow, grow
 from .adversarial import Critic, generator_losses
-from .crops import CROP_SCALE, FaceCrops
+from .crops import CROP_SCALE, FaceCrops, check_crop_scale
 from .faces import training_files
 from .losses import hole_l1, hole_l2, ssim
 from .masks import MASK_MIX, check_mask_mix
@@ -98,9 +98,14 @@ class TrainSettings:
         unknown = sorted(set(values) - known)
         if unknown:
             raise In2Error(f"{path}: unknown settings {', '.join(unknown)}")
-        for pair in ("long_side", "crop_scale", "decay"):
+        for pair in ("long_side", "decay"):
             if pair in values:
                 values[pair] = tuple(values[pair])
+        if "crop_scale" in values:
+            try:
+                values["crop_scale"] = check_crop_scale(values["crop_scale"])
+            except (ValueError, TypeError) as e:
+                raise In2Error(f"{path}: {e}") from None
         if "mask_mix" in values:
             try:
                 values["mask_mix"] = check_mask_mix(values["mask_mix"])
@@ -118,9 +123,6 @@ class TrainSettings:
             raise In2Error(f"decay = {list(decay)}: give [from, to] steps with from < to, or leave it out")
         if not 0 <= self.lr_end <= self.lr:
             raise In2Error(f"lr_end ({self.lr_end:g}) must lie between 0 and lr ({self.lr:g})")
-        scale = self.crop_scale
-        if len(scale) != 2 or not 0 < scale[0] <= scale[1] <= 1:
-            raise In2Error(f"crop_scale = {list(self.crop_scale)}: give [low, high] with 0 < low <= high <= 1")
         if self.cycle < 0 or self.cycle and decay != (0, 0):
             raise In2Error(f"cycle = {self.cycle}: give a positive number of steps, and no decay beside it")
 
