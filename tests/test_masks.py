@@ -116,6 +116,20 @@ def test_a_face_box_is_sized_by_the_face_not_the_crop():
     assert all(training_mask(rng, 128, 160, LANDMARKS, {"face_box": 1})[centre[1], centre[0]] for _ in range(20))
 
 
+def test_a_named_kind_sets_the_first_shape_and_the_mix_the_rest():
+    rng = np.random.default_rng(5)
+    centre = LANDMARKS.mean(axis=0).round().astype(int)
+    holes = [training_mask(rng, 128, 160, LANDMARKS, {"strokes": 1}, kind="large_box") for _ in range(40)]
+    assert all(hole[centre[1], centre[0]] and coverage(hole) >= 0.19 for hole in holes)
+    # Strokes first; the mix's large boxes (never under 19 % alone) come as a second shape or to grow a tiny hole.
+    first_strokes = [
+        coverage(training_mask(rng, 128, 160, LANDMARKS, {"large_box": 1}, kind="strokes")) for _ in range(200)
+    ]
+    assert np.mean(np.array(first_strokes) < 0.19) > 0.2
+    with pytest.raises(ValueError, match="unknown mask kind 'eyes'"):
+        training_mask(rng, 128, 160, LANDMARKS, kind="eyes")
+
+
 @pytest.mark.parametrize("mix", [{"eyes": 1.0}, {"strokes": -1.0}, {"strokes": 0.0}])
 def test_a_bad_mask_mix_is_refused(mix):
     with pytest.raises(ValueError):

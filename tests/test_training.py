@@ -302,6 +302,17 @@ def test_the_crop_scale_is_read_from_the_config_and_checked(tmp_path):
             TrainSettings.from_toml(config)
 
 
+def test_crop_scales_by_hole_kind_are_read_from_the_config_and_checked(tmp_path):
+    config = tmp_path / "crops.toml"
+    config.write_text(TINY.read_text().replace("[data]", "[data]\ncrop_scale_by_kind = { face_box = [0.7, 1.0] }"))
+    assert TrainSettings.from_toml(config).crop_scale_by_kind == {"face_box": (0.7, 1.0)}
+    assert TrainSettings.from_toml(TINY).crop_scale_by_kind == {}
+    for bad, message in (("{ eyes = [0.7, 1.0] }", "unknown mask kinds eyes"), ("{ face_box = [0, 1] }", "crop_scale")):
+        config.write_text(TINY.read_text().replace("[data]", f"[data]\ncrop_scale_by_kind = {bad}"))
+        with pytest.raises(In2Error, match=message):
+            TrainSettings.from_toml(config)
+
+
 def test_the_mask_mix_is_read_from_the_config_and_checked(tmp_path):
     mixed = tmp_path / "mixed.toml"
     mixed.write_text(TINY.read_text().replace("[data]", "[data]\nmask_mix = { large_box = 3, strokes = 1 }"))

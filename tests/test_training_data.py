@@ -137,3 +137,31 @@ def test_crop_scale_sets_how_much_of_the_photo_a_crop_spans():
     assert min(tight) >= 43 * 128 / 250 / 0.6 - 0.6 and max(tight) <= 43 * 128 / 250 / 0.5 + 0.6
     with pytest.raises(ValueError, match="crop_scale"):
         FaceCrops([Path("a.jpg")], batch_size=1, crop_scale=(0.0, 1.0))
+
+
+def test_a_hole_kind_can_have_crops_of_its_own_scale(train_files):
+    """Face boxes on whole-photo crops, strokes on half-photo crops: each sample's face size says which it got."""
+    lfw = [f for f in train_files if "lfw" in f.parts][:20]
+    crops = FaceCrops(
+        lfw,
+        1,
+        mask_mix={"face_box": 1, "strokes": 1},
+        crop_scale=(0.5, 0.5),
+        crop_scale_by_kind={"face_box": (1.0, 1.0)},
+    )
+    rng = np.random.default_rng(0)
+    whole, half = 43 * 128 / 250, 43 * 128 / 125  # LFW's eye distance in a 128-pixel crop of the photo or half of it
+    seen = {"whole": 0, "half": 0}
+    for path in lfw * 3:
+        _, mask, points = crops.sample(rng, path, 128, 128)
+        eye_distance = np.ptp(points[:2, 0])
+        assert min(abs(eye_distance - whole), abs(eye_distance - half)) < 0.6
+        if abs(eye_distance - whole) < 0.6:
+            seen["whole"] += 1
+            centre = points.mean(axis=0).round().astype(int)
+            assert mask[centre[1], centre[0]]  # a face box, which always covers the face
+        else:
+            seen["half"] += 1
+    assert seen["whole"] > 15 and seen["half"] > 15
+    with pytest.raises(ValueError, match="crop_scale_by_kind: unknown mask kinds eyes"):
+        FaceCrops(lfw, 1, crop_scale_by_kind={"eyes": (0.5, 1.0)})

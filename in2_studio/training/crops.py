@@ -14,7 +14,7 @@ import torch
 
 from in2_studio.errors import ImageError
 from in2_studio.training.faces import landmarks_for
-from in2_studio.training.masks import MASK_MIX, check_mask_mix, training_mask
+from in2_studio.training.masks import MASK_MIX, check_mask_mix, draw_mask_kind, training_mask
 
 MIN_ASPECT, MAX_ASPECT = 0.5, 2.0  # width / height
 SIZE_STEP = 8  # the network downsamples three times
@@ -39,6 +39,16 @@ def check_crop_scale(scale) -> tuple[float, float]:
     if len(scale) != 2 or not 0 < scale[0] <= scale[1] <= 1:
         raise ValueError(f"crop_scale = {list(scale)}: give [low, high] with 0 < low <= high <= 1")
     return tuple(scale)
+
+
+def check_crop_scale_by_kind(table) -> dict[str, tuple[float, float]]:
+    """`table` (mask kind -> crop scale) checked: known kinds, each scale as `check_crop_scale` wants it."""
+    unknown = sorted(set(table) - set(MASK_MIX))
+    if unknown:
+        raise ValueError(
+            f"crop_scale_by_kind: unknown mask kinds {', '.join(unknown)} (choose from {', '.join(MASK_MIX)})"
+        )
+    return {kind: check_crop_scale(scale) for kind, scale in table.items()}
 
 
 def read_rgb(path: Path) -> np.ndarray:
@@ -119,6 +129,7 @@ class FaceCrops:
         jitter: float = 0.1,
         mask_mix: dict[str, float] = MASK_MIX,
         crop_scale: tuple[float, float] = CROP_SCALE,
+        crop_scale_by_kind: dict[str, tuple[float, float]] | None = None,
     ):
         if not files:
             raise ValueError("FaceCrops needs at least one training file")
@@ -134,14 +145,18 @@ class FaceCrops:
         self.jitter = jitter
         self.mask_mix = check_mask_mix(mask_mix)
         self.crop_scale = check_crop_scale(crop_scale)
+        self.crop_scale_by_kind = check_crop_scale_by_kind(crop_scale_by_kind or {})
 
     def sample(self, rng: np.random.Generator, path: Path, h: int, w: int):
         image = read_rgb(path)
-        crop, points = random_crop(rng, image, landmarks_for(path, image.shape), h, w, self.crop_scale)
+        # A hole kind with a crop scale of its own is drawn before the crop; with none, the draws are as they were.
+        kind = draw_mask_kind(rng, self.mask_mix) if self.crop_scale_by_kind else None
+        scale = self.crop_scale_by_kind.get(kind, self.crop_scale)
+        crop, points = random_crop(rng, image, landmarks_for(path, image.shape), h, w, scale)
         if self.flip and rng.random() < 0.5:
             crop, points = hflip(crop, points)
         pixels = colour_jitter(rng, crop, self.jitter) if self.jitter else crop.astype(np.float32) / 255.0
-        mask = training_mask(rng, h, w, points, self.mask_mix)
+        mask = training_mask(rng, h, w, points, self.mask_mix, kind)
         return pixels, mask, points
 
     def batch(self, index: int) -> dict[str, torch.Tensor]:

@@ -124,9 +124,16 @@ def check_mask_mix(mix: dict[str, float]) -> dict[str, float]:
     return {kind: mix.get(kind, 0.0) / total for kind in MASK_MIX}
 
 
-def _one_training_shape(rng: np.random.Generator, h: int, w: int, landmarks: np.ndarray, mix) -> np.ndarray:
+def draw_mask_kind(rng: np.random.Generator, mix: dict[str, float]) -> str:
+    """One kind of hole, drawn with the (checked) mix's shares."""
     kinds, shares = zip(*mix.items(), strict=True)
-    kind = kinds[min(int(np.searchsorted(np.cumsum(shares), rng.random(), side="right")), len(kinds) - 1)]
+    return kinds[min(int(np.searchsorted(np.cumsum(shares), rng.random(), side="right")), len(kinds) - 1)]
+
+
+def _one_training_shape(
+    rng: np.random.Generator, h: int, w: int, landmarks: np.ndarray, mix, kind: str | None = None
+) -> np.ndarray:
+    kind = kind or draw_mask_kind(rng, mix)
     if kind == "strokes":
         return free_form(rng, h, w)
     if kind == "boxes":
@@ -140,13 +147,21 @@ def _one_training_shape(rng: np.random.Generator, h: int, w: int, landmarks: np.
 
 
 def training_mask(
-    rng: np.random.Generator, h: int, w: int, landmarks: np.ndarray, mix: dict[str, float] = MASK_MIX
+    rng: np.random.Generator,
+    h: int,
+    w: int,
+    landmarks: np.ndarray,
+    mix: dict[str, float] = MASK_MIX,
+    kind: str | None = None,
 ) -> np.ndarray:
-    """A float32 H×W {0, 1} training hole, its kind drawn from `mix` (by default `MASK_MIX`), sometimes two
-    combined; its coverage is always within [5 %, 60 %] of the crop."""
+    """A float32 H×W {0, 1} training hole, its kind drawn from `mix` (by default `MASK_MIX`) unless `kind`
+    names it (the crop may have been chosen for it), sometimes with a second shape from the mix; its coverage is
+    always within [5 %, 60 %] of the crop."""
     mix = check_mask_mix(mix)
+    if kind is not None and kind not in mix:
+        raise ValueError(f"unknown mask kind {kind!r} (choose from {', '.join(mix)})")
     for _ in range(30):
-        mask = _one_training_shape(rng, h, w, landmarks, mix)
+        mask = _one_training_shape(rng, h, w, landmarks, mix, kind)
         if rng.random() < 0.25:
             mask |= _one_training_shape(rng, h, w, landmarks, mix)
         # Too small (a face part at the crop's edge, a thin stroke): grow it with more shapes.

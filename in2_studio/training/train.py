@@ -28,7 +28,7 @@ from ..model import IN2, IN2Config
 from ..model.coords import pixel_coords
 from ..model.grow import can_grow, grow
 from .adversarial import Critic, generator_losses
-from .crops import CROP_SCALE, FaceCrops, check_crop_scale
+from .crops import CROP_SCALE, FaceCrops, check_crop_scale, check_crop_scale_by_kind
 from .faces import training_files
 from .losses import hole_l1, hole_l2, ssim
 from .masks import MASK_MIX, check_mask_mix
@@ -42,6 +42,8 @@ class TrainSettings:
     batch_size: int = 8
     long_side: tuple[int, int] = (96, 192)
     crop_scale: tuple[float, float] = CROP_SCALE
+    # Hole kinds whose crops span other shares of the photo, e.g. { face_box = [0.7, 1.0] } (mask kind -> scale).
+    crop_scale_by_kind: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)
     prefetch: int = 2
     mask_mix: dict[str, float] = dataclasses.field(default_factory=lambda: dict(MASK_MIX))
     steps: int = 1_000_000
@@ -101,11 +103,13 @@ class TrainSettings:
         for pair in ("long_side", "decay"):
             if pair in values:
                 values[pair] = tuple(values[pair])
-        if "crop_scale" in values:
-            try:
+        try:
+            if "crop_scale" in values:
                 values["crop_scale"] = check_crop_scale(values["crop_scale"])
-            except (ValueError, TypeError) as e:
-                raise In2Error(f"{path}: {e}") from None
+            if "crop_scale_by_kind" in values:
+                values["crop_scale_by_kind"] = check_crop_scale_by_kind(values["crop_scale_by_kind"])
+        except (ValueError, TypeError) as e:
+            raise In2Error(f"{path}: {e}") from None
         if "mask_mix" in values:
             try:
                 values["mask_mix"] = check_mask_mix(values["mask_mix"])
@@ -321,6 +325,7 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
         settings.prefetch,
         mask_mix=settings.mask_mix,
         crop_scale=settings.crop_scale,
+        crop_scale_by_kind=settings.crop_scale_by_kind,
     )
     out.mkdir(parents=True, exist_ok=True)
     model.train()
