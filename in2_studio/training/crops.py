@@ -14,7 +14,7 @@ import torch
 
 from in2_studio.errors import ImageError
 from in2_studio.training.faces import landmarks_for
-from in2_studio.training.masks import MASK_MIX, check_mask_mix, draw_mask_kind, training_mask
+from in2_studio.training.masks import MASK_MIX, check_mask_kinds, check_mask_mix, draw_mask_kind, training_mask
 
 MIN_ASPECT, MAX_ASPECT = 0.5, 2.0  # width / height
 SIZE_STEP = 8  # the network downsamples three times
@@ -43,11 +43,10 @@ def check_crop_scale(scale) -> tuple[float, float]:
 
 def check_crop_scale_by_kind(table) -> dict[str, tuple[float, float]]:
     """`table` (mask kind -> crop scale) checked: known kinds, each scale as `check_crop_scale` wants it."""
-    unknown = sorted(set(table) - set(MASK_MIX))
-    if unknown:
-        raise ValueError(
-            f"crop_scale_by_kind: unknown mask kinds {', '.join(unknown)} (choose from {', '.join(MASK_MIX)})"
-        )
+    try:
+        check_mask_kinds(table)
+    except ValueError as e:
+        raise ValueError(f"crop_scale_by_kind: {e}") from None
     return {kind: check_crop_scale(scale) for kind, scale in table.items()}
 
 

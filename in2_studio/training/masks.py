@@ -113,11 +113,16 @@ def face_part(rng: np.random.Generator, h: int, w: int, landmarks: np.ndarray) -
 MASK_MIX = {"strokes": 0.25, "boxes": 0.1, "face_parts": 0.35, "large_box": 0.0, "face_box": 0.3}
 
 
-def check_mask_mix(mix: dict[str, float]) -> dict[str, float]:
-    """The mix with its shares scaled to sum to 1; a ValueError names an unknown kind or a bad share."""
-    unknown = sorted(set(mix) - set(MASK_MIX))
+def check_mask_kinds(kinds) -> None:
+    """A ValueError naming whichever of `kinds` are not kinds of training hole."""
+    unknown = sorted(set(kinds) - set(MASK_MIX))
     if unknown:
         raise ValueError(f"unknown mask kinds {', '.join(unknown)} (choose from {', '.join(MASK_MIX)})")
+
+
+def check_mask_mix(mix: dict[str, float]) -> dict[str, float]:
+    """The mix with its shares scaled to sum to 1; a ValueError names an unknown kind or a bad share."""
+    check_mask_kinds(mix)
     if any(not share >= 0 for share in mix.values()) or sum(mix.values()) <= 0:
         raise ValueError(f"mask shares must be non-negative with a positive sum, not {mix}")
     total = sum(mix.values())
