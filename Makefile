@@ -37,7 +37,7 @@ bench: venv
 
 # The window on a virtual X screen (Debian's xvfb), a stroke painted, the result saved as a PNG.
 screenshot: venv
-	@command -v xvfb-run >/dev/null || { echo "screenshot needs xvfb-run: apt-get install xvfb libxcb-cursor0"; exit 1; }
+	@command -v xvfb-run >/dev/null || { echo "screenshot needs xvfb-run: apt-get install xvfb, and the X11 libraries of the README's Install"; exit 1; }
 	xvfb-run -a -s "-screen 0 1400x900x24" $(BIN)/python -m in2_studio.gui.screenshot \
 		--image resources/sample/eileen-collins.jpg --stroke "0.385,0.205 0.44,0.2 0.49,0.205" --brush 0.045 \
 		--scale 0.7 --colours 256 --output docs/screenshot.png
