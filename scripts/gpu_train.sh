@@ -12,9 +12,10 @@ config=${IN2_GPU_CONFIG:-configs/gpu.toml}
 export IN2_DATA=$PWD/.gpu-data PYTHONPATH=$PWD PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
 read -r main anneal lr < <(python3 - "$minutes" "$config" <<'PY'
-import sys, tomllib
+import sys
+from in2_studio.training.train import TrainSettings
 minutes, config = float(sys.argv[1]), sys.argv[2]
-lr = tomllib.load(open(config, "rb"))["train"]["lr"]
+lr = TrainSettings.from_toml(config).lr  # with what the config extends
 print(f"{minutes * 0.75:.3f} {minutes * 0.25:.3f} {lr / 5:g}")
 PY
 )

@@ -49,6 +49,45 @@ def test_the_command_line_overrides_the_config():
     assert settings_for(argparse.Namespace(config=TINY, minutes=None, lr=None)) == TrainSettings.from_toml(TINY)
 
 
+def test_the_variant_configs_are_the_shipped_recipe_with_their_differences():
+    """adversarial.toml and gpu.toml extend base.toml, so a change to the shipped recipe reaches them."""
+    base = TrainSettings.from_toml(REPO / "configs" / "base.toml")
+    adversarial = TrainSettings.from_toml(REPO / "configs" / "adversarial.toml")
+    gpu = TrainSettings.from_toml(REPO / "configs" / "gpu.toml")
+    own = {"adversarial_weight", "matching_weight", "discriminator_lr", "out"}
+    assert dataclasses.replace(adversarial, **{name: getattr(base, name) for name in own}) == base
+    assert (gpu.crop_scale, gpu.crop_scale_by_kind, gpu.l2_weight) == (base.crop_scale, base.crop_scale_by_kind, 5.0)
+    assert (gpu.batch_size, gpu.device, gpu.cycle) == (64, "cuda", 0)
+
+
+def test_a_config_extends_another_setting_by_setting(tmp_path):
+    (tmp_path / "arms").mkdir()
+    arm = tmp_path / "arms" / "arm.toml"
+    arm.write_text(f'extends = "{TINY}"\n[data]\nbatch_size = 3\n[train]\nlr = 5e-4\n')
+    settings, tiny = TrainSettings.from_toml(arm), TrainSettings.from_toml(TINY)
+    assert (settings.batch_size, settings.lr) == (3, 5e-4)
+    assert dataclasses.replace(settings, batch_size=tiny.batch_size, lr=tiny.lr) == tiny  # the rest is the tiny's
+    (tmp_path / "arm2.toml").write_text('extends = "arms/arm.toml"\n[train]\nseed = 9\n')  # relative to the file
+    assert TrainSettings.from_toml(tmp_path / "arm2.toml").batch_size == 3
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('extends = "b.toml"\n', "extends it back"),
+        ('extends = "a.toml"\n', "extends it back"),
+        ('extends = "missing.toml"\n', "cannot read training configuration .*missing.toml"),
+        ("extends = 3\n", "extends must name a TOML file"),
+        ("[trian]\nlr = 1.0\n", "unknown tables trian"),
+    ],
+)
+def test_a_bad_extends_or_table_is_refused(tmp_path, text, message):
+    (tmp_path / "a.toml").write_text(text)
+    (tmp_path / "b.toml").write_text('extends = "a.toml"\n')
+    with pytest.raises(In2Error, match=message):
+        TrainSettings.from_toml(tmp_path / "a.toml")
+
+
 def test_unknown_setting_is_refused(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[train]\nlearning_rate = 1.0\n")

@@ -33,6 +33,34 @@ from .faces import training_files
 from .losses import hole_l1, hole_l2, ssim
 from .masks import MASK_MIX, check_mask_mix
 
+CONFIG_TABLES = ("model", "data", "train")
+
+
+def read_config(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """A config file's tables, over those of the file its `extends` names (relative to it), setting by setting.
+
+    So an arm or a variant (adversarial.toml, gpu.toml) states only how it differs from base.toml, and cannot go
+    stale when the shipped recipe changes."""
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise In2Error(f"cannot read training configuration {path}: {e}") from None
+    parent = raw.pop("extends", None)
+    unknown = sorted(name for name, table in raw.items() if name not in CONFIG_TABLES or not isinstance(table, dict))
+    if unknown:
+        raise In2Error(f"{path}: unknown tables {', '.join(unknown)}: a config has [model], [data] and [train]")
+    if parent is None:
+        return raw
+    if not isinstance(parent, str):
+        raise In2Error(f'{path}: extends must name a TOML file, e.g. extends = "base.toml"')
+    chain = (*seen, path.resolve())
+    parent_path = (path.parent / parent).resolve()
+    if parent_path in chain:
+        raise In2Error(f"{path}: extends {parent}, which extends it back")
+    base = read_config(parent_path, chain)
+    return {name: {**base.get(name, {}), **raw.get(name, {})} for name in CONFIG_TABLES if name in base or name in raw}
+
 
 @dataclass(frozen=True)
 class TrainSettings:
@@ -88,11 +116,7 @@ class TrainSettings:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> TrainSettings:
-        try:
-            with open(path, "rb") as f:
-                raw = tomllib.load(f)
-        except (OSError, tomllib.TOMLDecodeError) as e:
-            raise In2Error(f"cannot read training configuration {path}: {e}") from None
+        raw = read_config(Path(path))
         architecture = dict(raw.get("model", {}))
         preset = architecture.pop("preset", "base")
         values = {"preset": preset, "architecture": architecture, **raw.get("data", {}), **raw.get("train", {})}
