@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=_positive_int, metavar="N", help="N images spread over the split")
     evaluate.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     evaluate.add_argument(
+        "--sheet-rows", type=_positive_int, metavar="N", help="contact-sheet examples of each mask kind (default: 2)"
+    )
+    evaluate.add_argument(
         "--scale", type=_eval_scale, metavar="F", help="enlarge the photos F× first, as the app meets photos"
     )
     evaluate.add_argument(

@@ -138,3 +138,14 @@ def test_eval_can_measure_the_engine_without_shrinking_deep_holes(tiny_weights, 
         assert len(large) == 1
         scores[depth] = large[0]["scores"]["IN²"]["hole_psnr"]
     assert scores[0] != scores[8]
+
+
+def test_the_contact_sheet_shows_as_many_examples_of_each_kind_as_asked(tiny_weights, tmp_path):
+    """More rows than two, to judge by eye whether large-box fills look like faces."""
+    heights = {}
+    for rows in (None, 1):
+        out = tmp_path / str(rows)
+        args = Namespace(weights=str(tiny_weights), data="celeba-test", out=out, limit=8, device="cpu", sheet_rows=rows)
+        assert evaluation.run(args) == 0
+        heights[rows] = cv2.imread(str(out / "contact_sheet.png")).shape[0]
+    assert heights[None] == 2 * heights[1] and heights[1] % 4 == 0  # 8 rows by default, 4 when one of each kind

@@ -230,7 +230,7 @@ def evaluate(
 
 def run(args) -> int:
     """The `in2-studio eval` command: --weights W --data lfw-test|celeba-test [--out DIR] [--limit N]
-    [--device auto|cpu|cuda] [--scale F] [--working-size N] [--no-mirror] [--max-hole-depth PX]."""
+    [--device auto|cpu|cuda] [--scale F] [--working-size N] [--no-mirror] [--max-hole-depth PX] [--sheet-rows N]."""
     from in2_studio.engine import Inpainter  # the engine is only needed here, not by the metrics or masks
 
     if args.data not in DATASETS:
@@ -253,7 +253,8 @@ def run(args) -> int:
         title += ", without the mirror image"
     if depth is not None:
         title += f", max hole depth {depth:g}" if depth else ", deep holes not shrunk"
-    results = evaluate(inpainter, files, out_dir, title=title, scale=scale)
+    rows_per_kind = getattr(args, "sheet_rows", None) or 2
+    results = evaluate(inpainter, files, out_dir, title=title, scale=scale, rows_per_kind=rows_per_kind)
     print(results["table"])
     print(f"Wrote {out_dir / 'results.md'}, results.json and contact_sheet.png")
     return 0
