@@ -47,6 +47,7 @@ NAVIER_STOKES = "Navier-Stokes"
 CLASSICAL_RADIUS = 5
 HOLE_COLOUR = (255, 0, 255)  # the flat colour a hole is shown in on the contact sheet
 SHEET_CELL_HEIGHT = 200
+SHEET_ROWS_PER_KIND = 2  # contact-sheet examples of each hole kind, unless --sheet-rows says
 
 
 def telea(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -169,7 +170,7 @@ def evaluate(
     *,
     title: str = "evaluation",
     seed: int = 0,
-    rows_per_kind: int = 2,
+    rows_per_kind: int = SHEET_ROWS_PER_KIND,
     progress: bool = True,
     scale: float = 1.0,
 ) -> dict:
@@ -253,7 +254,7 @@ def run(args) -> int:
         title += ", without the mirror image"
     if depth is not None:
         title += f", max hole depth {depth:g}" if depth else ", deep holes not shrunk"
-    rows_per_kind = getattr(args, "sheet_rows", None) or 2
+    rows_per_kind = getattr(args, "sheet_rows", None) or SHEET_ROWS_PER_KIND
     results = evaluate(inpainter, files, out_dir, title=title, scale=scale, rows_per_kind=rows_per_kind)
     print(results["table"])
     print(f"Wrote {out_dir / 'results.md'}, results.json and contact_sheet.png")
