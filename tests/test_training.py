@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import signal
 import threading
@@ -198,6 +199,21 @@ def test_a_time_budget_ends_the_run_with_a_checkpoint(tmp_path):
     reached = train(settings, tmp_path, quiet=True)
     assert 0 < reached < 10**6
     assert Checkpoint(tmp_path).load()["step"] == reached
+
+
+@pytest.mark.parametrize(("clip", "clipped"), [(1e-12, "2/2"), (1e12, "0/2")])
+def test_the_log_names_the_largest_gradient_norm_and_how_many_steps_were_clipped(tmp_path, monkeypatch, clip, clipped):
+    from in2_studio.training import train as train_module
+
+    monkeypatch.setattr(train_module, "CLIP_NORM", clip)
+    settings = dataclasses.replace(TrainSettings.from_toml(TINY), log_every=2)
+    train(settings, tmp_path, steps=4, quiet=True)
+    lines = [line.split() for line in (tmp_path / "train.log").read_text().splitlines()]
+    assert len(lines) == 2
+    for words in lines:
+        grad_max = float(words[words.index("grad_max") + 1])
+        assert 0 < grad_max < math.inf
+        assert words[words.index("clipped") + 1] == clipped
 
 
 def test_sigterm_ends_the_run_with_a_checkpoint(tmp_path):

@@ -34,6 +34,7 @@ from .losses import hole_l1, hole_l2, ssim
 from .masks import MASK_MIX, check_mask_mix
 
 CONFIG_TABLES = ("model", "data", "train")
+CLIP_NORM = 1.0  # the gradient's largest norm: a rare bad batch cannot throw the weights far
 
 
 def read_config(path: Path, seen: tuple[Path, ...] = ()) -> dict:
@@ -354,6 +355,10 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
     out.mkdir(parents=True, exist_ok=True)
     model.train()
     seen, clock, step = 0, time.perf_counter(), start
+    # The largest gradient norm of each logging window, before clipping, and how many of its steps were clipped:
+    # a one-step loss spike (session 26) shows whether the weights or the batch were off, and the share clipped
+    # how much the clipping, not the learning rate, sets the step size.
+    grad_max, clipped = 0.0, 0
     deadline = time.monotonic() + 60 * settings.minutes if settings.minutes else math.inf
     bar = tqdm(total=total, initial=start, disable=quiet, dynamic_ncols=True, smoothing=0.05)
     with open(out / "train.log", "a") as log, bar, StopRequest() as stop:
@@ -369,7 +374,8 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
                 raise In2Error(f"the loss became {loss.item()} at step {step}: lower the learning rate")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP_NORM).item()
+            grad_max, clipped = max(grad_max, grad_norm), clipped + (grad_norm > CLIP_NORM)
             optimizer.step()
             if critic is not None:
                 parts |= critic.step(batch["image"], composite, batch["mask"])
@@ -380,10 +386,11 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
                 rate = seen / (time.perf_counter() - clock)
                 bar.set_postfix(loss=f"{loss.item():.4f}", l1=f"{parts['l1']:.4f}", img_s=f"{rate:.1f}")
                 figures = " ".join(f"{k} {v:.5f}" for k, v in parts.items())
+                figures += f" grad_max {grad_max:.4g} clipped {clipped}/{settings.log_every}"
                 figures += f" lr {optimizer.param_groups[0]['lr']:.3g} img/s {rate:.2f}"
                 log.write(f"step {step + 1} loss {loss.item():.5f} {figures} {time.strftime('%X')}\n")
                 log.flush()
-                seen, clock = 0, time.perf_counter()
+                seen, clock, grad_max, clipped = 0, time.perf_counter(), 0.0, 0
             if (step + 1) % settings.checkpoint_every == 0:
                 checkpoint.save(model, ema, optimizer, step + 1, settings, critic, fresh_from)
     reached = min(step, total)
