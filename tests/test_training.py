@@ -216,6 +216,19 @@ def test_the_log_names_the_largest_gradient_norm_and_how_many_steps_were_clipped
         assert words[words.index("clipped") + 1] == clipped
 
 
+def test_the_first_log_line_after_a_resume_counts_only_the_steps_it_saw(tmp_path, monkeypatch):
+    from in2_studio.training import train as train_module
+
+    monkeypatch.setattr(train_module, "CLIP_NORM", 1e-12)  # every step clipped: the count is the window's steps
+    settings = dataclasses.replace(TrainSettings.from_toml(TINY), log_every=2)
+    train(settings, tmp_path, steps=3, quiet=True)  # logs at step 2, stops at 3 with a checkpoint
+    train(settings, tmp_path, resume=True, steps=6, quiet=True)  # logs at 4 (one step of its window) and 6
+    clipped = [
+        line.split()[line.split().index("clipped") + 1] for line in (tmp_path / "train.log").read_text().splitlines()
+    ]
+    assert clipped == ["2/2", "1/1", "2/2"]
+
+
 def test_sigterm_ends_the_run_with_a_checkpoint(tmp_path):
     settings = dataclasses.replace(TrainSettings.from_toml(TINY), steps=10**6)
     log = tmp_path / "train.log"

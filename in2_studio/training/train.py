@@ -355,10 +355,10 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
     out.mkdir(parents=True, exist_ok=True)
     model.train()
     seen, clock, step = 0, time.perf_counter(), start
-    # The largest gradient norm of each logging window, before clipping, and how many of its steps were clipped:
-    # a one-step loss spike (session 26) shows whether the weights or the batch were off, and the share clipped
-    # how much the clipping, not the learning rate, sets the step size.
-    grad_max, clipped = 0.0, 0
+    # The largest gradient norm of each logging window, before clipping, and how many of its steps were clipped (a
+    # run resumed between two log lines has fewer in its first window): a one-step loss spike (session 26) shows
+    # whether the weights or the batch were off, and the share clipped how much the clip sets the step size.
+    grad_max, clipped, window_from = 0.0, 0, start
     deadline = time.monotonic() + 60 * settings.minutes if settings.minutes else math.inf
     bar = tqdm(total=total, initial=start, disable=quiet, dynamic_ncols=True, smoothing=0.05)
     with open(out / "train.log", "a") as log, bar, StopRequest() as stop:
@@ -386,11 +386,11 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
                 rate = seen / (time.perf_counter() - clock)
                 bar.set_postfix(loss=f"{loss.item():.4f}", l1=f"{parts['l1']:.4f}", img_s=f"{rate:.1f}")
                 figures = " ".join(f"{k} {v:.5f}" for k, v in parts.items())
-                figures += f" grad_max {grad_max:.4g} clipped {clipped}/{settings.log_every}"
+                figures += f" grad_max {grad_max:.4g} clipped {clipped}/{step + 1 - window_from}"
                 figures += f" lr {optimizer.param_groups[0]['lr']:.3g} img/s {rate:.2f}"
                 log.write(f"step {step + 1} loss {loss.item():.5f} {figures} {time.strftime('%X')}\n")
                 log.flush()
-                seen, clock, grad_max, clipped = 0, time.perf_counter(), 0.0, 0
+                seen, clock, grad_max, clipped, window_from = 0, time.perf_counter(), 0.0, 0, step + 1
             if (step + 1) % settings.checkpoint_every == 0:
                 checkpoint.save(model, ema, optimizer, step + 1, settings, critic, fresh_from)
     reached = min(step, total)
