@@ -358,7 +358,7 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
     # The largest gradient norm of each logging window, before clipping, and how many of its steps were clipped (a
     # run resumed between two log lines has fewer in its first window): a one-step loss spike (session 26) shows
     # whether the weights or the batch were off, and the share clipped how much the clip sets the step size.
-    grad_max, clipped, window_from = 0.0, 0, start
+    grad_max, clipped = 0.0, 0
     deadline = time.monotonic() + 60 * settings.minutes if settings.minutes else math.inf
     bar = tqdm(total=total, initial=start, disable=quiet, dynamic_ncols=True, smoothing=0.05)
     with open(out / "train.log", "a") as log, bar, StopRequest() as stop:
@@ -386,11 +386,11 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
                 rate = seen / (time.perf_counter() - clock)
                 bar.set_postfix(loss=f"{loss.item():.4f}", l1=f"{parts['l1']:.4f}", img_s=f"{rate:.1f}")
                 figures = " ".join(f"{k} {v:.5f}" for k, v in parts.items())
-                figures += f" grad_max {grad_max:.4g} clipped {clipped}/{step + 1 - window_from}"
+                figures += f" grad_max {grad_max:.4g} clipped {clipped}/{min(settings.log_every, step + 1 - start)}"
                 figures += f" lr {optimizer.param_groups[0]['lr']:.3g} img/s {rate:.2f}"
                 log.write(f"step {step + 1} loss {loss.item():.5f} {figures} {time.strftime('%X')}\n")
                 log.flush()
-                seen, clock, grad_max, clipped, window_from = 0, time.perf_counter(), 0.0, 0, step + 1
+                seen, clock, grad_max, clipped = 0, time.perf_counter(), 0.0, 0
             if (step + 1) % settings.checkpoint_every == 0:
                 checkpoint.save(model, ema, optimizer, step + 1, settings, critic, fresh_from)
     reached = min(step, total)
