@@ -112,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=_positive_int, metavar="N", help="N images spread over the split")
     evaluate.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     evaluate.add_argument(
+        "--holes",
+        choices=("face", "off-face"),
+        default="face",
+        help="face: eyes, nose and mouth, strokes and large boxes (default); off-face: a box beside the face",
+    )
+    evaluate.add_argument(
         "--sheet-rows", type=_positive_int, metavar="N", help="contact-sheet examples of each mask kind (default: 2)"
     )
     evaluate.add_argument(

@@ -29,6 +29,7 @@ def evals(tmp_path_factory):
     for name, method in (("telea", TeleaAsIn2()), ("grey", Grey())):
         evaluation.evaluate(method, faces, root / name, progress=False)
     evaluation.evaluate(Grey(), faces[:2], root / "fewer", progress=False)
+    evaluation.evaluate(Grey(), faces, root / "off-face", progress=False, holes="off-face")
     return root
 
 
@@ -37,6 +38,7 @@ def test_rows_show_each_gain_and_its_change_from_the_first(evals):
     grey = compare.gains(compare.read_results(evals / "grey"))
     assert grey["all"] < 0 and set(grey) == {"eyes", "nose_mouth", "strokes", "all"}  # three photos: no large box
     rows = table.splitlines()
+    assert rows[2] == "| eval | eyes | nose_mouth | strokes | all | SSIM | hole detail |"  # the kinds it has
     assert rows[0].startswith("IN² − Telea, hole PSNR (dB), 3 photos")
     assert f"| {evals / 'telea'} | +0.000 | +0.000 | +0.000 | +0.000 |" in table
     grey_row = next(row for row in rows if row.startswith(f"| {evals / 'grey'} |"))
@@ -46,6 +48,8 @@ def test_rows_show_each_gain_and_its_change_from_the_first(evals):
 def test_evals_of_other_photos_are_refused(evals):
     with pytest.raises(In2Error, match="other photos"):
         compare.comparison_table([evals / "grey", evals / "fewer"])
+    with pytest.raises(In2Error, match="other holes"):
+        compare.comparison_table([evals / "grey", evals / "off-face"])
 
 
 def test_a_folder_without_results_is_one_clear_error(evals, tmp_path, capsys):

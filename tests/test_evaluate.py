@@ -60,6 +60,25 @@ def test_eval_masks_and_scores_repeat_exactly(three_faces, tmp_path):
     assert summary["IN²"]["hole_psnr"] < summary["Telea"]["hole_psnr"]
 
 
+def test_off_face_eval_fills_a_box_in_a_band_beside_each_face(three_faces, tmp_path):
+    class Grey:
+        def inpaint(self, image, mask):
+            assert image.shape[0] == 59 and image.shape[1] == 178  # CelebA's band above the face, not the face
+            out = image.copy()
+            out[mask != 0] = 128
+            return out
+
+    results = evaluation.evaluate(Grey(), three_faces, tmp_path, progress=False, holes="off-face")
+    assert results["holes"] == "off-face" and set(results["summary"]) == {"off_face", "all"}
+    assert [row["kind"] for row in results["per_image"]] == ["off_face"] * 3
+    assert all(0.1 < row["hole"] < 0.4 for row in results["per_image"])
+    assert "off_face" in (tmp_path / "results.md").read_text()
+    sheet = cv2.imread(str(tmp_path / "contact_sheet.png"))
+    assert sheet.shape[1] > 4 * 300  # a thin band is shown at a face's area, so wider than a face
+    with pytest.raises(In2Error, match="Unknown holes"):
+        evaluation.run(Namespace(weights=None, data="celeba-test", out=str(tmp_path), holes="hands", device="cpu"))
+
+
 def test_eval_refuses_what_it_cannot_use(three_faces, tmp_path):
     class WrongShape:
         def inpaint(self, image, mask):

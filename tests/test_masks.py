@@ -5,13 +5,18 @@ import pytest
 
 from in2_studio.training.masks import (
     EVAL_KINDS,
+    MASK_MIX,
     box,
     check_mask_mix,
     coverage,
+    draw_mask_kind,
     eval_mask,
     face_box,
     face_part,
+    face_region,
     free_form,
+    off_face_box,
+    off_face_eval,
     training_mask,
 )
 
@@ -134,3 +139,56 @@ def test_a_named_kind_sets_the_first_shape_and_the_mix_the_rest():
 def test_a_bad_mask_mix_is_refused(mix):
     with pytest.raises(ValueError):
         check_mask_mix(mix)
+
+
+def _overlaps_face(mask: np.ndarray, landmarks: np.ndarray) -> bool:
+    x0, y0, x1, y1 = face_region(landmarks)
+    rows, cols = np.nonzero(mask)
+    return bool(np.any((cols + 1 > x0) & (cols < x1) & (rows + 1 > y0) & (rows < y1)))
+
+
+def test_an_off_face_box_stays_off_the_face_and_shrinks_to_find_room():
+    rng = np.random.default_rng(6)
+    beside = LANDMARKS + [90, 0]  # the face at the right of a 256-wide crop: room on its left
+    holes = [off_face_box(rng, 160, 256, beside) for _ in range(200)]
+    assert not any(_overlaps_face(hole, beside) for hole in holes)
+    covers = np.array([coverage(hole) for hole in holes])
+    assert covers.min() > 0.02 and covers.max() > 0.3  # large where there is room, smaller where there is less
+    assert not off_face_box(rng, 64, 64, LANDMARKS - [20, 30]).any()  # the face fills the crop: no room at all
+    holes = [training_mask(rng, 160, 256, beside, {"off_face": 1}) for _ in range(50)]
+    assert not any(_overlaps_face(hole, beside) for hole in holes)
+
+
+def test_a_zero_share_kind_is_never_drawn_and_leaves_the_draws_as_they_were():
+    without = check_mask_mix({kind: share for kind, share in MASK_MIX.items() if kind != "off_face"})
+    with_zero = check_mask_mix(MASK_MIX)
+    a, b = np.random.default_rng(7), np.random.default_rng(7)
+    assert [draw_mask_kind(a, without) for _ in range(2000)] == [draw_mask_kind(b, with_zero) for _ in range(2000)]
+    rng = np.random.default_rng(8)
+    assert {draw_mask_kind(rng, check_mask_mix({"strokes": 1, "off_face": 0})) for _ in range(100)} == {"strokes"}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_off_face_eval_hole_is_a_box_in_a_band_beside_the_face(seed):
+    lfw = np.array([[103, 111], [146, 111], [125, 135], [125, 160]], np.float32)  # faces.LFW_LANDMARKS
+    (rows, cols), hole = off_face_eval(250, 250, lfw, seed)
+    band = np.zeros((250, 250), bool)
+    band[rows, cols] = True
+    assert not _overlaps_face(band, lfw) and hole.shape == band[rows, cols].shape
+    thickness, length = sorted(hole.shape)
+    assert thickness >= 0.9 * 43
+    box_rows, box_cols = np.nonzero(hole)
+    box_h, box_w = np.ptp(box_rows) + 1, np.ptp(box_cols) + 1
+    assert hole.sum() == box_h * box_w  # one box
+    assert 0.6 * thickness - 1 <= min(box_h, box_w) <= 0.85 * thickness + 1
+    assert 0.3 * length - 1 <= max(box_h, box_w) <= 0.45 * length + 1
+    again = off_face_eval(250, 250, lfw, seed)
+    assert again[0] == (rows, cols) and np.array_equal(again[1], hole)
+
+
+def test_the_off_face_eval_uses_the_bands_there_are_and_refuses_a_photo_without_one():
+    celeba = np.array([[69, 111], [109, 111], [89, 133], [89, 154]], np.float32)  # faces.CELEBA_LANDMARKS
+    bands = {str(off_face_eval(218, 178, celeba, seed)[0]) for seed in range(20)}
+    assert bands == {str((slice(0, 59), slice(0, 178)))}  # the aligned CelebA face leaves room above it only
+    with pytest.raises(ValueError, match="no band"):
+        off_face_eval(120, 100, celeba - [39, 50], 0)

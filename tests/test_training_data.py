@@ -9,6 +9,7 @@ import torch
 from in2_studio.errors import In2Error
 from in2_studio.training.crops import FaceCrops, batch_shape, hflip, random_crop
 from in2_studio.training.faces import LFW_LANDMARKS, face_files, landmarks_for, training_files
+from in2_studio.training.masks import face_region
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -165,3 +166,24 @@ def test_a_hole_kind_can_have_crops_of_its_own_scale(train_files):
     assert seen["whole"] > 15 and seen["half"] > 15
     with pytest.raises(ValueError, match="crop_scale_by_kind: unknown mask kinds eyes"):
         FaceCrops(lfw, 1, crop_scale_by_kind={"eyes": (0.5, 1.0)})
+
+
+def test_off_face_crops_are_centred_off_the_face_and_their_holes_stay_off_it(train_files):
+    """Near-face crops always hold the nose; off-face ones mostly do not, and their holes never touch the face."""
+    rng = np.random.default_rng(1)
+    photo = np.zeros((250, 250, 3), np.uint8)
+
+    def holds_nose(off_face):
+        _, points = random_crop(rng, photo, LFW_LANDMARKS, 96, 128, (0.3, 0.6), off_face=off_face)
+        return 0 <= points[2, 0] < 128 and 0 <= points[2, 1] < 96
+
+    assert all(holds_nose(False) for _ in range(100))
+    assert np.mean([holds_nose(True) for _ in range(200)]) < 0.5
+    lfw = [f for f in train_files if "lfw" in f.parts][:20]
+    crops = FaceCrops(lfw, 1, mask_mix={"off_face": 1}, crop_scale=(0.3, 0.6))
+    for path in lfw * 2:
+        _, mask, points = crops.sample(rng, path, 96, 128)
+        x0, y0, x1, y1 = face_region(points)
+        rows, cols = np.nonzero(mask)
+        assert 0.05 <= mask.mean() <= 0.6
+        assert not np.any((cols + 1 > x0) & (cols < x1) & (rows + 1 > y0) & (rows < y1))

@@ -12,10 +12,9 @@ import sys
 from pathlib import Path
 
 from ..errors import In2Error
-from .evaluate import IN2, TELEA
-from .masks import EVAL_KINDS
+from .evaluate import IN2, KINDS, TELEA
 
-COLUMNS = (*EVAL_KINDS, "all")
+COLUMNS = (*KINDS, "all")
 
 
 def read_results(folder: Path) -> dict:
@@ -50,9 +49,11 @@ def comparison_table(folders: list[Path]) -> str:
     for folder, results in zip(folders[1:], runs[1:], strict=True):
         if photos(results) != photos(runs[0]) or results.get("scale") != runs[0].get("scale"):
             raise In2Error(f"{folder} is an eval of other photos than {folders[0]}: only the same photos compare")
-    header = "| eval | " + " | ".join(COLUMNS) + " | SSIM | hole detail |"
-    lines = [header, "| --- |" + " ---: |" * (len(COLUMNS) + 2)]
+        if results.get("holes", "face") != runs[0].get("holes", "face"):
+            raise In2Error(f"{folder} is an eval of other holes than {folders[0]}: only the same holes compare")
     base = gains(runs[0])
+    header = "| eval | " + " | ".join(base) + " | SSIM | hole detail |"
+    lines = [header, "| --- |" + " ---: |" * (len(base) + 2)]
     for index, (folder, results) in enumerate(zip(folders, runs, strict=True)):
         cells = []
         for kind, gain in gains(results).items():

@@ -14,7 +14,14 @@ import torch
 
 from in2_studio.errors import ImageError
 from in2_studio.training.faces import landmarks_for
-from in2_studio.training.masks import MASK_MIX, check_mask_kinds, check_mask_mix, draw_mask_kind, training_mask
+from in2_studio.training.masks import (
+    MASK_MIX,
+    check_mask_kinds,
+    check_mask_mix,
+    draw_mask_kind,
+    face_region,
+    training_mask,
+)
 
 MIN_ASPECT, MAX_ASPECT = 0.5, 2.0  # width / height
 SIZE_STEP = 8  # the network downsamples three times
@@ -64,18 +71,23 @@ def random_crop(
     h: int,
     w: int,
     scale: tuple[float, float] = CROP_SCALE,
+    off_face: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Crop a region of aspect w/h spanning `scale` of the largest such region's width, placed around the
-    face, and resize it to (h, w). Returns the uint8 crop and the landmarks in its pixels."""
+    face (or, `off_face`, centred anywhere off it), and resize it to (h, w). Returns the uint8 crop and the
+    landmarks in its pixels."""
     src_h, src_w = image.shape[:2]
     aspect = w / h
     max_w = min(float(src_w), src_h * aspect)
     crop_w = max(2.0, max_w * rng.uniform(*scale))
     crop_h = max(2.0, crop_w / aspect)
-    # Centre near the face, within a quarter of the crop, then keep the crop inside the photo.
-    face_x, face_y = landmarks.mean(axis=0)
-    cx = face_x + rng.uniform(-0.25, 0.25) * crop_w
-    cy = face_y + rng.uniform(-0.25, 0.25) * crop_h
+    if off_face:
+        cx, cy = _off_face_centre(rng, landmarks, src_h, src_w)
+    else:  # near the face, within a quarter of the crop
+        face_x, face_y = landmarks.mean(axis=0)
+        cx = face_x + rng.uniform(-0.25, 0.25) * crop_w
+        cy = face_y + rng.uniform(-0.25, 0.25) * crop_h
+    # Keep the crop inside the photo.
     x0 = float(np.clip(cx - crop_w / 2, 0, src_w - crop_w))
     y0 = float(np.clip(cy - crop_h / 2, 0, src_h - crop_h))
     ix0, iy0 = int(round(x0)), int(round(y0))
@@ -87,6 +99,17 @@ def random_crop(
     points[:, 0] = (landmarks[:, 0] - ix0 + 0.5) * sx - 0.5  # pixel centres map to pixel centres
     points[:, 1] = (landmarks[:, 1] - iy0 + 0.5) * sy - 0.5
     return crop, points
+
+
+def _off_face_centre(rng: np.random.Generator, landmarks: np.ndarray, h: int, w: int) -> tuple[float, float]:
+    """A point of the photo outside the face (`masks.face_region`), if 20 tries find one: a crop centred there
+    shows the face in part or not at all, so that a hole there is not a face's place."""
+    fx0, fy0, fx1, fy1 = face_region(landmarks)
+    for _ in range(20):
+        x, y = rng.uniform(0, w), rng.uniform(0, h)
+        if not (fx0 <= x <= fx1 and fy0 <= y <= fy1):
+            break
+    return x, y
 
 
 def hflip(image: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -145,13 +168,16 @@ class FaceCrops:
         self.mask_mix = check_mask_mix(mask_mix)
         self.crop_scale = check_crop_scale(crop_scale)
         self.crop_scale_by_kind = check_crop_scale_by_kind(crop_scale_by_kind or {})
+        self.kind_decides_crop = bool(self.crop_scale_by_kind) or self.mask_mix["off_face"] > 0
 
     def sample(self, rng: np.random.Generator, path: Path, h: int, w: int):
         image = read_rgb(path)
-        # A hole kind with a crop scale of its own is drawn before the crop; with none, the draws are as they were.
-        kind = draw_mask_kind(rng, self.mask_mix) if self.crop_scale_by_kind else None
+        # The hole's kind is drawn before the crop where it can decide the crop (a crop scale of its own, the
+        # off-face placement); otherwise after, so that older configs draw as they did.
+        kind = draw_mask_kind(rng, self.mask_mix) if self.kind_decides_crop else None
         scale = self.crop_scale_by_kind.get(kind, self.crop_scale)
-        crop, points = random_crop(rng, image, landmarks_for(path, image.shape), h, w, scale)
+        landmarks = landmarks_for(path, image.shape)
+        crop, points = random_crop(rng, image, landmarks, h, w, scale, off_face=kind == "off_face")
         if self.flip and rng.random() < 0.5:
             crop, points = hflip(crop, points)
         pixels = colour_jitter(rng, crop, self.jitter) if self.jitter else crop.astype(np.float32) / 255.0

@@ -8,6 +8,9 @@ gradient energy as a share of the photo's, where blur shows that PSNR does not p
 Writes OUT/results.md (the table, also printed), OUT/results.json (means and per-image numbers) and
 OUT/contact_sheet.png (masked input, Telea, IN², original).
 
+`--holes off-face` gives every photo instead a hole away from the face, in a band of the photo beside it, seen
+without the face (`masks.off_face_eval`): where a face must not be drawn.
+
 `--scale F` first enlarges every photo F× (bicubic), as the app meets photos: larger than these 178–250 px faces,
 so that the engine's working size (`--working-size`) decides the scale the encoder sees the face at.
 """
@@ -25,7 +28,7 @@ from tqdm import tqdm
 from in2_studio.errors import In2Error, OutputError
 from in2_studio.training.crops import read_rgb
 from in2_studio.training.faces import face_files, landmarks_for
-from in2_studio.training.masks import EVAL_KINDS, eval_mask
+from in2_studio.training.masks import EVAL_KINDS, OFF_FACE, eval_mask, off_face_eval
 from in2_studio.training.metrics import hole_detail, hole_psnr, l1, psnr, ssim
 
 DATASETS = {
@@ -33,6 +36,8 @@ DATASETS = {
     "celeba-test": ("celeba", "test"),
     "celeba-val": ("celeba", "val"),
 }
+HOLES = ("face", "off-face")  # the four face kinds taking turns, or the hole away from the face
+KINDS = (*EVAL_KINDS, OFF_FACE)
 METRICS = ("psnr", "ssim", "hole_psnr", "l1", "detail")
 METRIC_HEADERS = {
     "psnr": "PSNR ↑",
@@ -46,7 +51,7 @@ TELEA = "Telea"
 NAVIER_STOKES = "Navier-Stokes"
 CLASSICAL_RADIUS = 5
 HOLE_COLOUR = (255, 0, 255)  # the flat colour a hole is shown in on the contact sheet
-SHEET_CELL_HEIGHT = 200
+SHEET_CELL_SIDE = 200  # a contact-sheet cell has the area of a square this wide, whatever the photo's shape
 SHEET_ROWS_PER_KIND = 2  # contact-sheet examples of each hole kind, unless --sheet-rows says
 
 
@@ -99,7 +104,7 @@ def score(original: np.ndarray, result: np.ndarray, mask: np.ndarray) -> dict[st
 def summarise(rows: list[dict], methods: Sequence[str]) -> dict[str, dict[str, dict[str, float]]]:
     """Mean of each metric per mask kind and method, plus "all" over every image."""
     summary: dict[str, dict[str, dict[str, float]]] = {}
-    for kind in (*EVAL_KINDS, "all"):
+    for kind in (*KINDS, "all"):
         chosen = [r for r in rows if kind in ("all", r["kind"])]
         if not chosen:
             continue
@@ -130,8 +135,9 @@ def markdown_table(summary: dict, methods: Sequence[str], title: str) -> str:
 
 def _cell(image: np.ndarray, label: str) -> np.ndarray:
     h, w = image.shape[:2]
-    width = max(1, round(w * SHEET_CELL_HEIGHT / h))
-    cell = cv2.resize(image, (width, SHEET_CELL_HEIGHT), interpolation=cv2.INTER_AREA)
+    scale = SHEET_CELL_SIDE / np.sqrt(h * w)  # a thin band beside the face is shown as large as a face
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    cell = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
     cell = np.pad(cell, ((20, 2), (2, 2), (0, 0)), constant_values=255)
     cv2.putText(cell, label, (4, 15), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
     return cell
@@ -173,6 +179,7 @@ def evaluate(
     rows_per_kind: int = SHEET_ROWS_PER_KIND,
     progress: bool = True,
     scale: float = 1.0,
+    holes: str = "face",
 ) -> dict:
     """Inpaint each file's fixed hole with `inpainter.inpaint(image, mask)`, Telea and Navier-Stokes; score
     them against the original; write results.md, results.json and contact_sheet.png into `out_dir`.
@@ -189,8 +196,13 @@ def evaluate(
     rows, examples = [], []
     for index, path in enumerate(tqdm(files, desc=f"eval {title}", unit="img", disable=not progress)):
         original, landmarks = load_face(path, scale)
-        kind = EVAL_KINDS[index % len(EVAL_KINDS)]
-        mask = eval_mask(kind, *original.shape[:2], landmarks, mask_seed(path, seed))
+        if holes == "off-face":
+            kind = OFF_FACE
+            band, mask = off_face_eval(*original.shape[:2], landmarks, mask_seed(path, seed))
+            original = np.ascontiguousarray(original[band])
+        else:
+            kind = EVAL_KINDS[index % len(EVAL_KINDS)]
+            mask = eval_mask(kind, *original.shape[:2], landmarks, mask_seed(path, seed))
         holed = original.copy()
         holed[mask] = 0  # no method may see what was under the hole
         results, scores = {}, {}
@@ -216,12 +228,13 @@ def evaluate(
         "images": len(rows),
         "seed": seed,
         "scale": scale,
+        "holes": holes,
         "methods": names,
         "summary": summary,
         "seconds_per_image": timing,
         "per_image": rows,
     }
-    examples.sort(key=lambda ex: EVAL_KINDS.index(ex["kind"]))
+    examples.sort(key=lambda ex: KINDS.index(ex["kind"]))
     sheet = cv2.cvtColor(contact_sheet(examples), cv2.COLOR_RGB2BGR)
     _write(out_dir / "results.md", lambda p: p.write_text(table))
     _write(out_dir / "results.json", lambda p: p.write_text(json.dumps(results, indent=1)))
@@ -231,11 +244,15 @@ def evaluate(
 
 def run(args) -> int:
     """The `in2-studio eval` command: --weights W --data lfw-test|celeba-test [--out DIR] [--limit N]
-    [--device auto|cpu|cuda] [--scale F] [--working-size N] [--no-mirror] [--max-hole-depth PX] [--sheet-rows N]."""
+    [--holes face|off-face] [--device auto|cpu|cuda]
+    [--scale F] [--working-size N] [--no-mirror] [--max-hole-depth PX] [--sheet-rows N]."""
     from in2_studio.engine import Inpainter  # the engine is only needed here, not by the metrics or masks
 
     if args.data not in DATASETS:
         raise In2Error(f"Unknown evaluation data {args.data!r} (choose one of {', '.join(DATASETS)})")
+    holes = getattr(args, "holes", None) or "face"
+    if holes not in HOLES:
+        raise In2Error(f"Unknown holes {holes!r} (choose one of {', '.join(HOLES)})")
     files = select_files(face_files(*DATASETS[args.data]), getattr(args, "limit", None))
     device = getattr(args, "device", None) or "auto"
     scale = getattr(args, "scale", None) or 1.0
@@ -248,6 +265,8 @@ def run(args) -> int:
     out_dir = Path(getattr(args, "out", None) or Path("eval") / args.data)
     weights = getattr(args, "weights", None) or "default weights"
     title = f"{args.data}, {Path(str(weights)).name}, {inpainter.device}"
+    if holes == "off-face":
+        title += ", holes off the face"
     if scale != 1:
         title += f", photos enlarged {scale:g}×, working size {inpainter.working_size}"
     if not mirror:
@@ -255,7 +274,7 @@ def run(args) -> int:
     if depth is not None:
         title += f", max hole depth {depth:g}" if depth else ", deep holes not shrunk"
     rows_per_kind = getattr(args, "sheet_rows", None) or SHEET_ROWS_PER_KIND
-    results = evaluate(inpainter, files, out_dir, title=title, scale=scale, rows_per_kind=rows_per_kind)
+    results = evaluate(inpainter, files, out_dir, title=title, scale=scale, rows_per_kind=rows_per_kind, holes=holes)
     print(results["table"])
     print(f"Wrote {out_dir / 'results.md'}, results.json and contact_sheet.png")
     return 0

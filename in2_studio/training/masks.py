@@ -11,6 +11,7 @@ import numpy as np
 MIN_COVERAGE = 0.05
 MAX_COVERAGE = 0.60
 EVAL_KINDS = ("eyes", "nose_mouth", "strokes", "large_box")
+OFF_FACE = "off_face"  # the eval's hole away from the face (`off_face_eval`), measured apart from EVAL_KINDS
 FACE_PARTS = ("one_eye", "both_eyes", "nose", "mouth", "nose_mouth")
 
 
@@ -110,7 +111,9 @@ def face_part(rng: np.random.Generator, h: int, w: int, landmarks: np.ndarray) -
 # them and level over all kinds each time (model card). Since session 17 they are sized by the face ("face_box"),
 # not by the crop ("large_box", kept for configs that ask for it), with crops.CROP_SCALE's looser crops: +0.11 dB on
 # them and level over all kinds.
-MASK_MIX = {"strokes": 0.25, "boxes": 0.1, "face_parts": 0.35, "large_box": 0.0, "face_box": 0.3}
+# "off_face" (a box kept off the face, in a crop placed away from it) is last so that a mix without it draws as
+# before.
+MASK_MIX = {"strokes": 0.25, "boxes": 0.1, "face_parts": 0.35, "large_box": 0.0, "face_box": 0.3, "off_face": 0.0}
 
 
 def check_mask_kinds(kinds) -> None:
@@ -130,8 +133,8 @@ def check_mask_mix(mix: dict[str, float]) -> dict[str, float]:
 
 
 def draw_mask_kind(rng: np.random.Generator, mix: dict[str, float]) -> str:
-    """One kind of hole, drawn with the (checked) mix's shares."""
-    kinds, shares = zip(*mix.items(), strict=True)
+    """One kind of hole, drawn with the (checked) mix's shares; never one whose share is 0."""
+    kinds, shares = zip(*((kind, share) for kind, share in mix.items() if share > 0), strict=True)
     return kinds[min(int(np.searchsorted(np.cumsum(shares), rng.random(), side="right")), len(kinds) - 1)]
 
 
@@ -147,6 +150,8 @@ def _one_training_shape(
         return face_part(rng, h, w, landmarks)
     if kind == "face_box":
         return face_box(rng, h, w, landmarks)
+    if kind == "off_face":
+        return off_face_box(rng, h, w, landmarks)
     # A large box over the face, as the hardest evaluation kind asks of the network.
     return large_box(rng, h, w, landmarks, area=(0.2, 0.55))
 
@@ -219,6 +224,75 @@ def _box_on_face(h: int, w: int, landmarks: np.ndarray, pixels: float, aspect: f
     y0 = int(np.clip(round(cy - bh / 2), 0, h - bh))
     mask[y0 : y0 + bh, x0 : x0 + bw] = 1
     return mask
+
+
+def face_region(landmarks: np.ndarray) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1), where the face itself lies (cheek to cheek, hairline to chin), from the landmarks."""
+    points = np.asarray(landmarks, np.float64)
+    eye_dist = eye_distance(points)
+    eyes_y = points[:2, 1].mean()
+    return (
+        float(points[:, 0].min() - eye_dist),
+        float(eyes_y - 1.3 * eye_dist),
+        float(points[:, 0].max() + eye_dist),
+        float(points[3, 1] + 0.9 * eye_dist),
+    )
+
+
+def off_face_box(
+    rng: np.random.Generator, h: int, w: int, landmarks: np.ndarray, area: tuple[float, float] = (0.1, 0.5)
+) -> np.ndarray:
+    """A box of `area` of the crop that stays off the face (`face_region`), wherever there is room: a smaller one
+    where a box that large finds none, an empty mask where nothing does (the caller grows it with other kinds).
+
+    A network that only ever saw holes on or beside a face draws a face into any large hole (model card)."""
+    mask = np.zeros((h, w), np.uint8)
+    fx0, fy0, fx1, fy1 = face_region(landmarks)
+    pixels = rng.uniform(*area) * h * w
+    aspect = float(np.exp(rng.uniform(np.log(0.5), np.log(2.0))))
+    for _ in range(6):
+        bw = int(np.clip(round(np.sqrt(pixels * aspect)), 1, w))
+        bh = int(np.clip(round(pixels / bw), 1, h))
+        for _ in range(20):
+            x0, y0 = int(rng.integers(0, w - bw + 1)), int(rng.integers(0, h - bh + 1))
+            if x0 + bw <= fx0 or x0 >= fx1 or y0 + bh <= fy0 or y0 >= fy1:
+                mask[y0 : y0 + bh, x0 : x0 + bw] = 1
+                return mask
+        pixels *= 0.6
+    return mask
+
+
+def off_face_eval(h: int, w: int, landmarks: np.ndarray, seed: int) -> tuple[tuple[slice, slice], np.ndarray]:
+    """A fixed hole away from the face: a band of the photo beside, above or below the face (`face_region`), at
+    least 0.9 eye distances thick, seen without the face, and a box in it of 60 %-85 % of its thickness and
+    30 %-45 % of its length. Returns the band's (rows, cols) slices and the hole (bool, the band's shape).
+
+    The face photos have no room for a face-sized hole off the face with the face in view; in a band the network
+    sees what it meets around a hole on a shoulder or a wall in a wider photo: no face at all."""
+    fx0, fy0, fx1, fy1 = face_region(landmarks)
+    x0, y0 = int(np.clip(np.floor(fx0), 0, w)), int(np.clip(np.floor(fy0), 0, h))
+    x1, y1 = int(np.clip(np.ceil(fx1), 0, w)), int(np.clip(np.ceil(fy1), 0, h))
+    bands = {  # (rows, cols) of each side's band, spanning the whole photo along it
+        "left": (slice(0, h), slice(0, x0)),
+        "right": (slice(0, h), slice(x1, w)),
+        "top": (slice(0, y0), slice(0, w)),
+        "bottom": (slice(y1, h), slice(0, w)),
+    }
+    thick = 0.9 * eye_distance(landmarks)
+    wide = [b for b in bands.values() if min(b[0].stop - b[0].start, b[1].stop - b[1].start) >= thick]
+    if not wide:
+        raise ValueError(f"no band of the {w}x{h} photo beside the face is {thick:.0f} px thick")
+    rng = np.random.default_rng([int(seed), len(EVAL_KINDS)])
+    rows, cols = wide[rng.integers(len(wide))]
+    bh, bw = rows.stop - rows.start, cols.stop - cols.start
+    across, along = (0, 1) if bh <= bw else (1, 0)  # the axes of the band's thickness and its length
+    size = [0, 0]
+    size[across] = max(1, round(rng.uniform(0.6, 0.85) * (bh, bw)[across]))
+    size[along] = max(1, round(rng.uniform(0.3, 0.45) * (bh, bw)[along]))
+    top, left = int(rng.integers(0, bh - size[0] + 1)), int(rng.integers(0, bw - size[1] + 1))
+    mask = np.zeros((bh, bw), bool)
+    mask[top : top + size[0], left : left + size[1]] = True
+    return (rows, cols), mask
 
 
 def eval_mask(kind: str, h: int, w: int, landmarks: np.ndarray, seed: int) -> np.ndarray:
