@@ -20,6 +20,7 @@ from in2_studio.errors import In2Error
 from in2_studio.model import IN2
 from in2_studio.training.crops import FaceCrops
 from in2_studio.training.faces import training_files
+from in2_studio.training.masks import check_mask_mix
 from in2_studio.training.train import (
     Checkpoint,
     TrainSettings,
@@ -51,12 +52,20 @@ def test_the_command_line_overrides_the_config():
 
 
 def test_the_variant_configs_are_the_shipped_recipe_with_their_differences():
-    """adversarial.toml and gpu.toml extend base.toml, so a change to the shipped recipe reaches them."""
+    """adversarial.toml, off-face.toml and gpu.toml extend base.toml, so a change to the shipped recipe reaches
+    them."""
     base = TrainSettings.from_toml(REPO / "configs" / "base.toml")
     adversarial = TrainSettings.from_toml(REPO / "configs" / "adversarial.toml")
     gpu = TrainSettings.from_toml(REPO / "configs" / "gpu.toml")
     own = {"adversarial_weight", "matching_weight", "discriminator_lr", "out"}
     assert dataclasses.replace(adversarial, **{name: getattr(base, name) for name in own}) == base
+    off_face = TrainSettings.from_toml(REPO / "configs" / "off-face.toml")
+    own = {"mask_mix", "crop_scale_by_kind", "out"}
+    assert dataclasses.replace(off_face, **{name: getattr(base, name) for name in own}) == base
+    others = {kind: share for kind, share in off_face.mask_mix.items() if kind != "off_face"}
+    assert off_face.mask_mix["off_face"] > 0
+    assert check_mask_mix(others) == pytest.approx(base.mask_mix)  # the rest as shipped
+    assert off_face.crop_scale_by_kind["face_box"] == base.crop_scale_by_kind["face_box"]
     assert (gpu.crop_scale, gpu.crop_scale_by_kind, gpu.l2_weight) == (base.crop_scale, base.crop_scale_by_kind, 5.0)
     assert (gpu.batch_size, gpu.device, gpu.cycle) == (64, "cuda", 0)
 
@@ -385,7 +394,9 @@ def test_the_mask_mix_is_read_from_the_config_and_checked(tmp_path):
     mixed = tmp_path / "mixed.toml"
     mixed.write_text(TINY.read_text().replace("[data]", "[data]\nmask_mix = { large_box = 3, strokes = 1 }"))
     mix = TrainSettings.from_toml(mixed).mask_mix
-    assert mix == pytest.approx({"strokes": 0.25, "boxes": 0, "face_parts": 0, "large_box": 0.75, "face_box": 0})
+    assert mix == pytest.approx(
+        {"strokes": 0.25, "boxes": 0, "face_parts": 0, "large_box": 0.75, "face_box": 0, "off_face": 0}
+    )
     mixed.write_text(TINY.read_text().replace("[data]", "[data]\nmask_mix = { big_box = 1 }"))
     with pytest.raises(In2Error, match="mask_mix: unknown mask kinds big_box"):
         TrainSettings.from_toml(mixed)
