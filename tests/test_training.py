@@ -20,7 +20,7 @@ from in2_studio.errors import In2Error
 from in2_studio.model import IN2
 from in2_studio.training.crops import FaceCrops
 from in2_studio.training.faces import training_files
-from in2_studio.training.masks import check_mask_mix
+from in2_studio.training.masks import MASK_MIX, check_mask_mix
 from in2_studio.training.train import (
     Checkpoint,
     TrainSettings,
@@ -52,22 +52,26 @@ def test_the_command_line_overrides_the_config():
 
 
 def test_the_variant_configs_are_the_shipped_recipe_with_their_differences():
-    """adversarial.toml, off-face.toml and gpu.toml extend base.toml, so a change to the shipped recipe reaches
-    them."""
+    """adversarial.toml and gpu.toml extend base.toml, so a change to the shipped recipe reaches them."""
     base = TrainSettings.from_toml(REPO / "configs" / "base.toml")
     adversarial = TrainSettings.from_toml(REPO / "configs" / "adversarial.toml")
     gpu = TrainSettings.from_toml(REPO / "configs" / "gpu.toml")
     own = {"adversarial_weight", "matching_weight", "discriminator_lr", "out"}
     assert dataclasses.replace(adversarial, **{name: getattr(base, name) for name in own}) == base
-    off_face = TrainSettings.from_toml(REPO / "configs" / "off-face.toml")
-    own = {"mask_mix", "crop_scale_by_kind", "out"}
-    assert dataclasses.replace(off_face, **{name: getattr(base, name) for name in own}) == base
-    others = {kind: share for kind, share in off_face.mask_mix.items() if kind != "off_face"}
-    assert off_face.mask_mix["off_face"] > 0
-    assert check_mask_mix(others) == pytest.approx(base.mask_mix)  # the rest as shipped
-    assert off_face.crop_scale_by_kind["face_box"] == base.crop_scale_by_kind["face_box"]
-    assert (gpu.crop_scale, gpu.crop_scale_by_kind, gpu.l2_weight) == (base.crop_scale, base.crop_scale_by_kind, 5.0)
-    assert (gpu.batch_size, gpu.device, gpu.cycle) == (64, "cuda", 0)
+    assert (gpu.mask_mix, gpu.crop_scale, gpu.crop_scale_by_kind) == (
+        base.mask_mix,
+        base.crop_scale,
+        base.crop_scale_by_kind,
+    )
+    assert (gpu.l2_weight, gpu.batch_size, gpu.device, gpu.cycle) == (5.0, 64, "cuda", 0)
+
+
+def test_the_shipped_recipe_keeps_some_holes_off_the_face_and_the_rest_as_the_default_mix():
+    base = TrainSettings.from_toml(REPO / "configs" / "base.toml")
+    assert 0.05 < check_mask_mix(base.mask_mix)["off_face"] < 0.15
+    others = {kind: share for kind, share in base.mask_mix.items() if kind != "off_face"}
+    assert check_mask_mix(others) == pytest.approx(check_mask_mix(MASK_MIX))
+    assert base.crop_scale_by_kind["off_face"][1] < base.crop_scale[1]  # tighter crops: the face is often out of view
 
 
 def test_a_config_extends_another_setting_by_setting(tmp_path):
