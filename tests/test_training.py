@@ -20,7 +20,7 @@ from in2_studio.errors import In2Error
 from in2_studio.model import IN2
 from in2_studio.training.crops import FaceCrops
 from in2_studio.training.faces import training_files
-from in2_studio.training.masks import MASK_MIX, check_mask_mix
+from in2_studio.training.masks import check_mask_mix
 from in2_studio.training.train import (
     Checkpoint,
     TrainSettings,
@@ -66,12 +66,12 @@ def test_the_variant_configs_are_the_shipped_recipe_with_their_differences():
     assert (gpu.l2_weight, gpu.batch_size, gpu.device, gpu.cycle) == (5.0, 64, "cuda", 0)
 
 
-def test_the_shipped_recipe_keeps_some_holes_off_the_face_and_the_rest_as_the_default_mix():
+def test_the_shipped_recipe_keeps_some_holes_off_the_face_in_tighter_crops():
     base = TrainSettings.from_toml(REPO / "configs" / "base.toml")
     assert 0.05 < check_mask_mix(base.mask_mix)["off_face"] < 0.15
-    others = {kind: share for kind, share in base.mask_mix.items() if kind != "off_face"}
-    assert check_mask_mix(others) == pytest.approx(check_mask_mix(MASK_MIX))
-    assert base.crop_scale_by_kind["off_face"][1] < base.crop_scale[1]  # tighter crops: the face is often out of view
+    crops = FaceCrops([Path("a.jpg")], 1, crop_scale=base.crop_scale, crop_scale_by_kind=base.crop_scale_by_kind)
+    assert crops.crop_scale_by_kind["off_face"][1] < base.crop_scale[1]  # the face is often out of view
+    assert crops.crop_scale_by_kind["face_box"] == base.crop_scale_by_kind["face_box"]
 
 
 def test_a_config_extends_another_setting_by_setting(tmp_path):

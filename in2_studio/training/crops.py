@@ -28,6 +28,9 @@ SIZE_STEP = 8  # the network downsamples three times
 # A crop's width, as a share of the widest crop of its aspect that fits the photo. 0.5-1.0 until session 17: the
 # looser crops let masks.face_box cover as much of the face as the eval's large boxes do.
 CROP_SCALE = (0.7, 1.0)
+# An off-face hole's crop, unless a config's crop_scale_by_kind says otherwise: tighter than the face's, so that the
+# face is often out of view, as around a hole on a shoulder or a wall (model card, sessions 29-31).
+OFF_FACE_CROP_SCALE = (0.3, 0.7)
 
 
 def batch_shape(rng: np.random.Generator, long_side: tuple[int, int]) -> tuple[int, int]:
@@ -167,14 +170,13 @@ class FaceCrops:
         self.jitter = jitter
         self.mask_mix = check_mask_mix(mask_mix)
         self.crop_scale = check_crop_scale(crop_scale)
-        self.crop_scale_by_kind = check_crop_scale_by_kind(crop_scale_by_kind or {})
-        self.kind_decides_crop = bool(self.crop_scale_by_kind) or self.mask_mix["off_face"] > 0
+        own_scales = check_crop_scale_by_kind(crop_scale_by_kind or {})
+        self.crop_scale_by_kind = {"off_face": OFF_FACE_CROP_SCALE, **own_scales}
 
     def sample(self, rng: np.random.Generator, path: Path, h: int, w: int):
         image = read_rgb(path)
-        # The hole's kind is drawn before the crop where it can decide the crop (a crop scale of its own, the
-        # off-face placement); otherwise after, so that older configs draw as they did.
-        kind = draw_mask_kind(rng, self.mask_mix) if self.kind_decides_crop else None
+        # The hole's kind is drawn first: it decides the crop (its scale, and an off-face hole's placement).
+        kind = draw_mask_kind(rng, self.mask_mix)
         scale = self.crop_scale_by_kind.get(kind, self.crop_scale)
         landmarks = landmarks_for(path, image.shape)
         crop, points = random_crop(rng, image, landmarks, h, w, scale, off_face=kind == "off_face")

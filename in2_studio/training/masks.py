@@ -111,9 +111,10 @@ def face_part(rng: np.random.Generator, h: int, w: int, landmarks: np.ndarray) -
 # them and level over all kinds each time (model card). Since session 17 they are sized by the face ("face_box"),
 # not by the crop ("large_box", kept for configs that ask for it), with crops.CROP_SCALE's looser crops: +0.11 dB on
 # them and level over all kinds.
-# "off_face" (a box kept off the face, in a crop placed away from it) is last so that a mix without it draws as
-# before.
-MASK_MIX = {"strokes": 0.25, "boxes": 0.1, "face_parts": 0.35, "large_box": 0.0, "face_box": 0.3, "off_face": 0.0}
+# Since session 31's file, one hole in 11 is "off_face": a box kept off the face, in a crop placed away from it
+# (crops.OFF_FACE_CROP_SCALE), so that the network stops drawing a face into a hole on a shoulder or a wall. The
+# shares are scaled to sum to 1 (check_mask_mix). It is last so that a mix without it draws as one with it at 0.
+MASK_MIX = {"strokes": 0.25, "boxes": 0.1, "face_parts": 0.35, "large_box": 0.0, "face_box": 0.3, "off_face": 0.1}
 
 
 def check_mask_kinds(kinds) -> None:
