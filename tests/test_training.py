@@ -242,9 +242,17 @@ def test_the_first_log_line_after_a_resume_counts_only_the_steps_it_saw(tmp_path
     assert clipped == ["2/2", "1/1", "2/2"]
 
 
-def test_sigterm_ends_the_run_with_a_checkpoint(tmp_path):
+def test_sigterm_ends_the_run_with_a_checkpoint(tmp_path, monkeypatch):
     settings = dataclasses.replace(TrainSettings.from_toml(TINY), steps=10**6)
     log = tmp_path / "train.log"
+    handlers = []  # SIGTERM's handler during each save: a second signal must not cut the last one short
+    save = Checkpoint.save
+
+    def save_noting_the_handler(*args):
+        handlers.append(signal.getsignal(signal.SIGTERM))
+        save(*args)
+
+    monkeypatch.setattr(Checkpoint, "save", save_noting_the_handler)
 
     def terminate_once_training():
         # Not after a fixed delay: on a busy machine the set-up can outlast it, and SIGTERM would then kill pytest.
@@ -259,6 +267,7 @@ def test_sigterm_ends_the_run_with_a_checkpoint(tmp_path):
     killer.join()
     assert 0 < reached < 10**6
     assert Checkpoint(tmp_path).load()["step"] == reached
+    assert handlers and signal.SIG_DFL not in handlers
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # handlers restored
 
 

@@ -393,9 +393,10 @@ def train(settings: TrainSettings, out: Path, resume: bool = False, steps: int |
                 seen, clock, grad_max, clipped = 0, time.perf_counter(), 0.0, 0
             if (step + 1) % settings.checkpoint_every == 0:
                 checkpoint.save(model, ema, optimizer, step + 1, settings, critic, fresh_from)
-    reached = min(step, total)
-    if reached > start:
-        checkpoint.save(model, ema, optimizer, reached, settings, critic, fresh_from)
+        # Still under StopRequest: a second SIGTERM or Ctrl+C during this save would otherwise cut it short.
+        reached = min(step, total)
+        if reached > start:
+            checkpoint.save(model, ema, optimizer, reached, settings, critic, fresh_from)
     return reached
 
 
