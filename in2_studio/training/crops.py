@@ -29,7 +29,7 @@ SIZE_STEP = 8  # the network downsamples three times
 # looser crops let masks.face_box cover as much of the face as the eval's large boxes do.
 CROP_SCALE = (0.7, 1.0)
 # An off-face hole's crop, unless a config's crop_scale_by_kind says otherwise: tighter than the face's, so that the
-# face is often out of view, as around a hole on a shoulder or a wall (model card, sessions 29-31).
+# face is often out of view, as around a hole on a shoulder or a wall (docs/training-history.md, sessions 29-31).
 OFF_FACE_CROP_SCALE = (0.3, 0.7)
 
 

@@ -108,9 +108,9 @@ def face_part(rng: np.random.Generator, h: int, w: int, landmarks: np.ndarray) -
 
 # The training hole's kind and its probability: strokes, random boxes, face parts, a large box over the face.
 # Large boxes went from 10 % to 20 % in session 15 and to 30 % in session 16: on CelebA val, +0.05 and +0.04 dB on
-# them and level over all kinds each time (model card). Since session 17 they are sized by the face ("face_box"),
-# not by the crop ("large_box", kept for configs that ask for it), with crops.CROP_SCALE's looser crops: +0.11 dB on
-# them and level over all kinds.
+# them and level over all kinds each time (docs/training-history.md). Since session 17 they are sized by the face
+# ("face_box"), not by the crop ("large_box", kept for configs that ask for it), with crops.CROP_SCALE's looser
+# crops: +0.11 dB on them and level over all kinds.
 # Since session 31's file, one hole in 11 is "off_face": a box kept off the face, in a crop placed away from it
 # (crops.OFF_FACE_CROP_SCALE), so that the network stops drawing a face into a hole on a shoulder or a wall. The
 # shares are scaled to sum to 1 (check_mask_mix). It is last so that a mix without it draws as one with it at 0.

@@ -1,6 +1,6 @@
 """A weight average ("model soup", Wortsman et al. 2022) of runs fine-tuned from the same weights: they stay in
 one basin, so the average is a network too: on CelebA val it scored above each of session 3's runs and tied the
-better of session 7's and of session 8's (model card).
+better of session 7's and of session 8's (docs/training-history.md).
 
 `python -m in2_studio.training.soup [--half] OUT.safetensors A.safetensors [B.safetensors ...]`; `--half` stores
 float16, as the shipped file is (one input file is then only converted).
