@@ -505,11 +505,15 @@ def _lazy(module: str, command: str) -> Callable[[argparse.Namespace], int]:
     return handler
 
 
-def _positive_int(text: str) -> int:
+def _whole_number(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _positive_int(text: str) -> int:
+    value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
     return value
@@ -529,8 +533,9 @@ def _positive_float(text: str) -> float:
     return value
 
 
+# The ranged options parse first and then check their own range, so that 0 or -3 is told the range, not "positive".
 def _eval_scale(text: str) -> float:
-    value = _positive_float(text)
+    value = _number(text)
     if not 1 <= value <= 8:
         raise argparse.ArgumentTypeError(f"{value:g} must be between 1 and 8")
     return value
@@ -544,7 +549,7 @@ def _hole_depth(text: str) -> float:
 
 
 def _working_size(text: str) -> int:
-    value = _positive_int(text)
+    value = _whole_number(text)
     if not 32 <= value <= 4096:
         raise argparse.ArgumentTypeError(f"{value} must be between 32 and 4096")
     return value

@@ -406,8 +406,11 @@ def test_output_folder_equal_to_the_photo_folder_is_refused(tmp_path, mask, engi
 def test_usage_errors_are_one_line_with_exit_2(capsys):
     assert run_cli("inpaint", "--image", "x.png") == 2
     assert "required: --mask, --output" in _one_error_line(capsys.readouterr().err)
-    assert run_cli("inpaint", "--image", "a", "--mask", "b", "--output", "c", "--working-size", "8") == 2
-    assert "between 32 and 4096" in _one_error_line(capsys.readouterr().err)
+    for size in ["8", "0", "-64"]:  # a range is told its range, even below 1
+        assert run_cli("inpaint", "--image", "a", "--mask", "b", "--output", "c", "--working-size", size) == 2
+        assert f"{size} must be between 32 and 4096" in _one_error_line(capsys.readouterr().err)
+    assert run_cli("eval", "--weights", "w", "--data", "lfw-test", "--scale", "0") == 2
+    assert "0 must be between 1 and 8" in _one_error_line(capsys.readouterr().err)
     assert run_cli("train", "--config", "c.toml", "--lr", "-1") == 2
     assert "must be a positive number" in _one_error_line(capsys.readouterr().err)
 
