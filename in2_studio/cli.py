@@ -40,7 +40,8 @@ A folder:   --image photos/ --mask masks/ --output fixed/
 Masks: white (>= 128) marks the pixels to fill; any image mode; the photo's size (after EXIF rotation).
 The original photo is never overwritten: an --output that is the photo itself is refused. Each result is
 written to a temporary file and renamed into place, so no half-written file is ever left at the output.
-Transparency, EXIF, the colour profile and 16-bit depth (PNG, TIFF) are kept where the format allows.
+Transparency, EXIF, the colour profile, 16-bit depth (PNG, TIFF) and greyscale are kept where the format
+allows; a black-and-white photo gets a grey fill.
 
 Exit codes: 0 done, 2 bad input (one line on stderr says what), 1 internal error, 130 interrupted."""
 
@@ -360,7 +361,7 @@ def run_inpaint(args: argparse.Namespace) -> int:
 
 
 def inpaint_file(inpainter, job: Job, preview: bool):
-    """Read, fill and save one photo, keeping its alpha, EXIF, colour profile and 16-bit depth; returns the
+    """Read, fill and save one photo, keeping its alpha, EXIF, colour profile, 16-bit depth and grey; returns the
     engine's Stage (time, device). A GPU failure that the CPU made up for is said on stderr, not hidden."""
     from tqdm import tqdm
 
@@ -381,6 +382,7 @@ def inpaint_file(inpainter, job: Job, preview: bool):
         icc_profile=photo.icc_profile,
         rgb16=photo.rgb16,
         changed=mask,
+        grey=photo.grey,
     )
     return done
 

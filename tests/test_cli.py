@@ -213,6 +213,16 @@ def test_exif_and_colour_profile_are_kept(tmp_path, mask, engine_args):
     assert written.getexif()[0x010F] == "TestCam"
 
 
+def test_a_black_and_white_photo_comes_back_black_and_white(tmp_path, mask, engine_args):
+    grey = np.asarray(Image.fromarray(_face()).convert("L"))
+    source = tmp_path / "old-print.jpg"
+    Image.fromarray(grey).save(source, quality=95)
+    out = tmp_path / "repaired.jpg"
+    assert run_cli("inpaint", "--image", source, "--mask", mask, "--output", out, *engine_args) == 0
+    with Image.open(out) as written:
+        assert written.mode == "L"  # one channel, as it came: no tint in the fill, and a third of the data
+
+
 # ---------------------------------------------------------------- bad input
 
 

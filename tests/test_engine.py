@@ -48,6 +48,18 @@ def test_stream_yields_preview_then_full(inpainter, face_photo):
     assert not np.array_equal(stages[1].image[mask], face_photo[mask])
 
 
+def test_a_black_and_white_photo_gets_a_grey_fill_and_a_colour_one_keeps_colour(inpainter, face_photo):
+    mask = np.zeros(face_photo.shape[:2], bool)
+    mask[100:140, 90:160] = True
+    grey = np.repeat(face_photo.mean(axis=2, keepdims=True).round().astype(np.uint8), 3, axis=2)
+    for stage in inpainter.stream(grey, mask):
+        filled = stage.image[mask].astype(int)
+        assert (filled[:, 0] == filled[:, 1]).all() and (filled[:, 1] == filled[:, 2]).all(), stage.name
+        assert filled.std() > 0  # a fill, not a flat patch
+    colour = inpainter.inpaint(face_photo, mask)[mask].astype(int)
+    assert np.abs(colour[:, 0] - colour[:, 2]).mean() > 1  # the same network gives colour where the photo has it
+
+
 def test_stream_honours_cancel(inpainter, face_photo):
     mask = np.zeros(face_photo.shape[:2], bool)
     mask[100:140, 90:160] = True

@@ -89,6 +89,25 @@ def test_open_paint_save_round_trip_keeps_exif_and_icc(qtbot, window, photo_with
     np.testing.assert_array_equal(window.document.base, saved)
 
 
+def test_a_black_and_white_photo_is_filled_grey_and_saved_grey(qtbot, window, photo_with_exif, tmp_path):
+    source = tmp_path / "old-print.png"
+    with Image.open(photo_with_exif) as image:
+        image.convert("L").save(source)
+    assert window.open_file(source)
+    paint_and_wait(qtbot, window, [(60, 90), (120, 100)])
+    result, changed = window.composite()
+    assert changed.any()
+    np.testing.assert_array_equal(result[..., 0], result[..., 1])
+    np.testing.assert_array_equal(result[..., 1], result[..., 2])
+
+    out = tmp_path / "repaired.png"
+    window.prompts.save_answer = str(out)
+    assert window.save_as()
+    with Image.open(out) as saved:
+        assert saved.mode == "L"
+        np.testing.assert_array_equal(np.asarray(saved), result[..., 0])
+
+
 def test_the_opened_photo_is_never_overwritten_without_asking(qtbot, window, photo_with_exif):
     original_bytes = photo_with_exif.read_bytes()
     assert window.open_file(photo_with_exif)

@@ -218,6 +218,21 @@ def test_grayscale_reads_as_equal_channels(tmp_path, face):
         assert np.array_equal(photo.rgb[:, :, channel], grey)
 
 
+@pytest.mark.parametrize(("mode", "grey"), [("L", True), ("LA", True), ("1", True), ("I;16", True), ("RGB", False)])
+def test_a_grey_file_is_known_as_grey(tmp_path, face, mode, grey):
+    path = tmp_path / "photo.png"
+    Image.fromarray(face).convert("L" if mode == "I;16" else mode).convert(mode).save(path)
+    assert read_image(path).grey is grey
+
+
+def test_a_grey_palette_or_colour_file_is_not(tmp_path, face):
+    """Only the file's mode says grey: an RGB file of grey pixels stays an RGB file."""
+    grey_rgb = np.repeat(np.asarray(Image.fromarray(face).convert("L"))[:, :, None], 3, axis=2)
+    Image.fromarray(grey_rgb).save(tmp_path / "rgb.png")
+    Image.fromarray(face).convert("P").save(tmp_path / "palette.png")
+    assert not read_image(tmp_path / "rgb.png").grey and not read_image(tmp_path / "palette.png").grey
+
+
 def test_rgba_keeps_alpha_aside(tmp_path, face):
     alpha = np.tile(np.linspace(0, 255, 200).astype(np.uint8), (160, 1))
     path = tmp_path / "cutout.png"
@@ -341,6 +356,74 @@ def test_alpha_is_restored_where_the_format_allows(tmp_path, face, suffix, keeps
         assert np.array_equal(photo.alpha, alpha)
     else:
         assert photo.alpha is None
+
+
+def _grey_profile() -> bytes:
+    """A GRAY ICC profile (Pillow's LittleCMS makes none), from the sRGB one: only the header's colour space
+    is read by the writer and the readers here."""
+    srgb = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    srgb[16:20] = b"GRAY"
+    return bytes(srgb)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "mode"), [(".png", "L"), (".jpg", "L"), (".bmp", "L"), (".tif", "L"), (".webp", "RGB")]
+)
+def test_a_grey_photo_is_saved_grey_where_the_format_has_grey(tmp_path, face, suffix, mode):
+    grey = np.asarray(Image.fromarray(face).convert("L"))
+    rgb = np.repeat(grey[:, :, None], 3, axis=2)
+    path = tmp_path / f"bw{suffix}"
+    write_image(path, rgb, grey=True)
+    assert Image.open(path).mode == mode
+    written = np.asarray(Image.open(path).convert("L")).astype(int)
+    if suffix in (".png", ".bmp", ".tif"):
+        assert np.array_equal(written, grey)
+    else:
+        assert np.abs(written - grey).mean() < 1.5
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_a_grey_photo_keeps_its_alpha_and_grey_profile(tmp_path, face, suffix):
+    source = tmp_path / f"source{suffix}"
+    alpha = np.tile(np.linspace(0, 255, 200).astype(np.uint8), (160, 1))
+    grey = np.asarray(Image.fromarray(face).convert("L"))
+    Image.fromarray(np.dstack([grey, alpha]), "LA").save(source, icc_profile=_grey_profile())
+    photo = read_image(source)
+    assert photo.grey and photo.icc_profile == _grey_profile()
+    path = tmp_path / f"saved{suffix}"
+    write_image(path, photo.rgb, alpha=photo.alpha, icc_profile=photo.icc_profile, grey=photo.grey)
+    saved = read_image(path)
+    assert Image.open(path).mode == "LA" and saved.icc_profile == _grey_profile()
+    assert np.array_equal(saved.rgb[:, :, 0], grey) and np.array_equal(saved.alpha, alpha)
+
+
+def test_colour_added_to_a_grey_photo_is_saved_in_colour_without_the_grey_profile(tmp_path, face):
+    rgb = np.repeat(np.asarray(Image.fromarray(face).convert("L"))[:, :, None], 3, axis=2)
+    rgb[10:20, 10:20] = (200, 30, 30)
+    path = tmp_path / "tinted.png"
+    write_image(path, rgb, icc_profile=_grey_profile(), grey=True)
+    saved = read_image(path)
+    assert Image.open(path).mode == "RGB" and np.array_equal(saved.rgb, rgb)
+    assert saved.icc_profile is None  # a GRAY profile would misdescribe RGB pixels
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_a_16_bit_grey_photo_is_saved_16_bit_grey_with_its_untouched_pixels_exact(tmp_path, suffix):
+    rng = np.random.default_rng(3)
+    grey16 = rng.integers(0, 65536, (30, 40), dtype=np.uint16)
+    source = tmp_path / f"source{suffix}"
+    assert cv2.imwrite(str(source), grey16)
+    photo = read_image(source)
+    assert photo.grey and photo.bit_depth == 16
+    changed = np.zeros((30, 40), bool)
+    changed[10:20, 5:25] = True
+    edited = photo.rgb.copy()
+    edited[changed] = 77
+    path = tmp_path / f"saved{suffix}"
+    write_image(path, edited, rgb16=photo.rgb16, changed=changed, grey=photo.grey)
+    written = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)  # an independent reader
+    assert written.dtype == np.uint16 and written.ndim == 2
+    assert np.array_equal(written[~changed], grey16[~changed]) and (written[changed] == 77 * 257).all()
 
 
 @pytest.mark.parametrize("suffix", [".png", ".tif"])

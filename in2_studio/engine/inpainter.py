@@ -5,7 +5,8 @@ only the masked pixels, at the crop's own resolution. Pixels outside the mask ar
 The full result is the mean of the fills of the crop and of its mirror image (`mirror`): the network was
 trained on flipped faces too, and the two fills' errors partly cancel (+0.07 to +0.20 dB inside the hole on
 the test sets and CelebA val, model card) for twice the decoding. The preview, which must come at once, runs
-the crop alone.
+the crop alone. A photo with no colour at all (black and white, however its file stored it) gets its fill's
+luma, so that no tint creeps into it.
 
 When the GPU runs out of memory or fails during a job, that job is redone on the CPU and its stages carry a
 notice saying so; the next job tries the GPU again.
@@ -25,6 +26,7 @@ import torch
 
 from .. import DEFAULT_WORKING_SIZE
 from ..errors import ImageError, In2Error
+from ..imaging import greyed, is_grey
 from ..model import IN2
 from ..model.coords import pixel_coords
 from .regions import MAX_HOLE_DEPTH, context_box, fit_size, shallow_shape
@@ -196,7 +198,7 @@ class Inpainter:
             else:
                 fill = self._decode(latents, crop_hole, (box.height, box.width), stages=None, mirrored=mirrored)
         region = out[box.slices]
-        region[crop_hole] = fill
+        region[crop_hole] = greyed(fill) if is_grey(image) else fill
         return out
 
     @staticmethod

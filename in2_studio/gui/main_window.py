@@ -249,6 +249,7 @@ class MainWindow(QMainWindow):
                 icc_profile=getattr(photo, "icc_profile", None),
                 rgb16=getattr(photo, "rgb16", None),
                 changed=changed,
+                grey=getattr(photo, "grey", False),
             )
         except In2Error as error:
             self.prompts.error("Cannot save", str(error))

@@ -23,6 +23,12 @@ WRITABLE_EXTENSIONS_TEXT = ".png, .jpg, .jpeg, .webp, .bmp, .tif or .tiff"
 KEEPS_ALPHA = {"PNG", "WEBP", "TIFF"}
 KEEPS_METADATA = {"PNG", "JPEG", "WEBP", "TIFF"}
 KEEPS_16_BIT = {"PNG", "TIFF"}
+KEEPS_GREY = {"PNG", "JPEG", "BMP", "TIFF"}  # WebP has no grey mode
+
+
+def icc_colour_space(icc: bytes) -> bytes:
+    """A profile's data colour space, from its header: b"RGB ", b"GRAY", b"CMYK", ..."""
+    return icc[16:20]
 
 
 def format_for(path: str | Path) -> str | None:

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageCms, UnidentifiedImageError
 
 from in2_studio.errors import ImageError
-from in2_studio.imaging.formats import READABLE, READABLE_TEXT, TIFF_LAYOUT_TAGS
+from in2_studio.imaging.formats import READABLE, READABLE_TEXT, TIFF_LAYOUT_TAGS, icc_colour_space
 from in2_studio.imaging.orientation import orient
 
 MAX_PIXELS = 100_000_000
@@ -30,6 +30,7 @@ _ORIENTATION_TAG = 0x0112
 # with our limit and a message that names the size); the lock keeps that switch to one reader at a time.
 _PILLOW_LOCK = threading.Lock()
 _SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"BM", b"II*\x00", b"MM\x00*")
+_GREY_MODES = {"1", "L", "LA", "La", "I"}  # and I;16 with its byte orders
 
 
 @dataclass(eq=False)
@@ -39,10 +40,11 @@ class Photo:
     rgb: np.ndarray  # H×W×3 uint8
     alpha: np.ndarray | None  # H×W uint8, when the file has transparency
     exif: bytes | None  # EXIF to write back, its orientation reset to 1 (the rotation is applied)
-    icc_profile: bytes | None  # an RGB colour profile to write back
+    icc_profile: bytes | None  # the colour profile to write back: an RGB one, or a GRAY one for a grey file
     rgb16: np.ndarray | None  # H×W×3 uint16, for 16-bit sources; rgb is its rounding to 8 bits
     format: str  # Pillow's name of the source format: PNG, JPEG, WEBP, BMP, TIFF
     path: Path
+    grey: bool = False  # the file stores grey: rgb holds it in three equal channels, to be saved grey again
 
     @property
     def size(self) -> tuple[int, int]:
@@ -61,14 +63,15 @@ def read_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> Photo:
         orientation = _orientation(img)
         exif = _exif_to_keep(img)
         icc = img.info.get("icc_profile") or None
+        grey = img.mode in _GREY_MODES or img.mode.startswith("I;16")
         rgb16, alpha16 = _read_16_bit(path, img) if _bits_per_sample(path, img) == 16 else (None, None)
         if rgb16 is not None:
             rgb = _to_8_bit(rgb16)
             alpha = None if alpha16 is None else _to_8_bit(alpha16)
         else:
             rgb, alpha, rgb16, icc = _convert_to_rgb(path, img, icc)
-    if icc is not None and _icc_colour_space(icc) != b"RGB ":
-        icc = None  # a grey or CMYK profile would misdescribe the RGB pixels we now hold
+    if icc is not None and icc_colour_space(icc) != (b"GRAY" if grey else b"RGB "):
+        icc = None  # a CMYK profile (or a grey one on colour) would misdescribe the pixels written back
     return Photo(
         rgb=orient(rgb, orientation),
         alpha=None if alpha is None else orient(alpha, orientation),
@@ -77,6 +80,7 @@ def read_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> Photo:
         rgb16=None if rgb16 is None else orient(rgb16, orientation),
         format=img.format,
         path=path,
+        grey=grey,
     )
 
 
@@ -259,8 +263,8 @@ def _convert_to_rgb(
     if img.mode.startswith("I"):  # 16-bit grey not caught above, or 32-bit integer grey
         grey = np.clip(np.asarray(img).astype(np.int64), 0, 65535).astype(np.uint16)
         rgb16 = np.repeat(grey[:, :, None], 3, axis=2)
-        return _to_8_bit(rgb16), None, rgb16, None
-    if img.mode == "CMYK" and icc is not None and _icc_colour_space(icc) == b"CMYK":
+        return _to_8_bit(rgb16), None, rgb16, icc
+    if img.mode == "CMYK" and icc is not None and icc_colour_space(icc) == b"CMYK":
         rgb = _cmyk_to_srgb(img, icc)
         if rgb is not None:
             return rgb, None, None, None  # now sRGB, which needs no profile
@@ -285,7 +289,3 @@ def _cmyk_to_srgb(img: Image.Image, icc: bytes) -> np.ndarray | None:
     except Exception:
         return None
     return None if converted is None else np.asarray(converted)
-
-
-def _icc_colour_space(icc: bytes) -> bytes:
-    return icc[16:20]  # the profile header's data colour space: b"RGB ", b"GRAY", b"CMYK", ...

@@ -1,4 +1,4 @@
-"""An 8- or 16-bit RGB(A) TIFF writer that keeps EXIF and the ICC profile.
+"""An 8- or 16-bit RGB(A) or grey(+alpha) TIFF writer that keeps EXIF and the ICC profile.
 
 Pillow has no 16-bit colour mode and its libtiff path rejects EXIF sub-directories; OpenCV's TIFF encoder
 drops metadata. Yet a TIFF usually comes from a photographer whose wide-gamut profile must survive the
@@ -22,22 +22,24 @@ _INTEROP = 0xA005  # the interoperability directory, nested in the Exif one
 
 def write_tiff(
     file: BinaryIO,
-    rgb: np.ndarray,
+    pixels: np.ndarray,
     alpha: np.ndarray | None = None,
     *,
     exif: bytes | None = None,
     icc_profile: bytes | None = None,
 ) -> None:
-    """Write H×W×3 RGB (and H×W alpha) of one dtype, uint8 or uint16, to a binary file positioned at 0."""
-    planes = rgb if alpha is None else np.dstack([rgb, alpha])
+    """Write H×W×3 RGB or H×W grey (and H×W alpha) of one dtype, uint8 or uint16, to a binary file positioned
+    at 0."""
+    grey = pixels.ndim == 2
+    planes = np.dstack([pixels] if alpha is None else [pixels, alpha])
     height, width, samples = planes.shape
     sample_type = np.dtype("<u2") if planes.dtype == np.uint16 else np.dtype("u1")
-    pixels = planes.astype(sample_type)
+    differences = planes.astype(sample_type)
     # Predictor 2: store each sample's difference from its left neighbour (modulo 2⁸ or 2¹⁶).
-    pixels[:, 1:] -= planes[:, :-1].astype(sample_type)
+    differences[:, 1:] -= planes[:, :-1].astype(sample_type)
     rows_per_strip = max(1, _STRIP_BYTES // (width * samples * sample_type.itemsize))
     strips = [
-        zlib.compress(pixels[row : row + rows_per_strip].tobytes(), 6) for row in range(0, height, rows_per_strip)
+        zlib.compress(differences[row : row + rows_per_strip].tobytes(), 6) for row in range(0, height, rows_per_strip)
     ]
 
     ifd = TiffImagePlugin.ImageFileDirectory_v2(ifh=b"II*\x00\x08\x00\x00\x00")
@@ -48,8 +50,9 @@ def write_tiff(
         ifd[34675] = icc_profile
     long_tags = {256: width, 257: height, 278: rows_per_strip}
     bits = (8 * sample_type.itemsize,) * samples
-    # Deflate (8), RGB (2), chunky samples (1), horizontal predictor (2), unsigned integers (1).
-    short_tags = {258: bits, 259: 8, 262: 2, 277: samples, 284: 1, 317: 2, 339: (1,) * samples}
+    # Deflate (8), grey with black at 0 (1) or RGB (2), chunky samples (1), horizontal predictor (2), unsigned
+    # integers (1).
+    short_tags = {258: bits, 259: 8, 262: 1 if grey else 2, 277: samples, 284: 1, 317: 2, 339: (1,) * samples}
     if alpha is not None:
         short_tags[338] = 2  # the extra sample is unassociated alpha
     for tags, kind in ((long_tags, TiffTags.LONG), (short_tags, TiffTags.SHORT)):

@@ -23,10 +23,13 @@ from in2_studio.errors import OutputError
 from in2_studio.imaging.formats import (
     KEEPS_16_BIT,
     KEEPS_ALPHA,
+    KEEPS_GREY,
     KEEPS_METADATA,
     WRITABLE_EXTENSIONS_TEXT,
     format_for,
+    icc_colour_space,
 )
+from in2_studio.imaging.grey import is_grey
 from in2_studio.imaging.tiff import write_tiff
 
 JPEG_QUALITY = 95
@@ -46,13 +49,16 @@ def write_image(
     icc_profile: bytes | None = None,
     rgb16: np.ndarray | None = None,
     changed: np.ndarray | None = None,
+    grey: bool = False,
     quality: int = JPEG_QUALITY,
 ) -> None:
     """Save an edited photo atomically; raise OutputError with one clear line if that fails.
 
     With `rgb16` (the 16-bit source) and `changed` (H×W bool: the pixels the edit touched), PNG and TIFF
     are written at 16 bits: untouched pixels exactly as in `rgb16`, changed ones from `rgb` × 257.
-    Alpha is kept in PNG, WebP and TIFF; EXIF and ICC in PNG, JPEG, WebP and TIFF.
+    With `grey` (the source file was grey), the photo is saved grey again where the format has a grey mode
+    and no pixel has colour. Alpha is kept in PNG, WebP and TIFF; EXIF and ICC in PNG, JPEG, WebP and TIFF,
+    the ICC profile only where it describes the pixels written (RGB, or GRAY for grey).
     """
     path = Path(path)
     image_format = _format_or_refuse(path)
@@ -61,13 +67,24 @@ def write_image(
         alpha = None  # JPEG has no transparency; BMP's is ignored by most readers
     if image_format not in KEEPS_METADATA:
         exif = icc_profile = None
-    if rgb16 is not None and changed is not None and image_format in KEEPS_16_BIT:
-        merged = rgb16.copy()
-        merged[changed] = rgb[changed].astype(np.uint16) * 257
-        alpha16 = None if alpha is None else alpha.astype(np.uint16) * 257
-        write_atomically(path, lambda file: _encode_16_bit(file, image_format, merged, alpha16, exif, icc_profile))
+    deep = rgb16 is not None and changed is not None and image_format in KEEPS_16_BIT
+    if deep:
+        pixels = rgb16.copy()
+        pixels[changed] = rgb[changed].astype(np.uint16) * 257
+        alpha = None if alpha is None else alpha.astype(np.uint16) * 257
     else:
-        write_atomically(path, lambda file: _encode_8_bit(file, image_format, rgb, alpha, exif, icc_profile, quality))
+        pixels = rgb
+    # OpenCV, which writes 16-bit PNG, has no grey-with-alpha: that one stays RGBA.
+    if grey and image_format in KEEPS_GREY and not (deep and image_format == "PNG" and alpha is not None):
+        pixels = pixels[:, :, 0] if is_grey(pixels) else pixels
+    if icc_profile and icc_colour_space(icc_profile) != (b"GRAY" if pixels.ndim == 2 else b"RGB "):
+        icc_profile = None
+    if deep:
+        write_atomically(path, lambda file: _encode_16_bit(file, image_format, pixels, alpha, exif, icc_profile))
+    else:
+        write_atomically(
+            path, lambda file: _encode_8_bit(file, image_format, pixels, alpha, exif, icc_profile, quality)
+        )
 
 
 def write_mask(path: str | Path, mask: np.ndarray) -> None:
@@ -106,16 +123,18 @@ def _check_pixels(
 def _encode_8_bit(
     file: BinaryIO,
     image_format: str,
-    rgb: np.ndarray,
+    pixels: np.ndarray,
     alpha: np.ndarray | None,
     exif: bytes | None,
     icc_profile: bytes | None,
     quality: int,
 ) -> None:
+    """H×W×3 RGB or H×W grey pixels, each with an optional H×W alpha."""
     if image_format == "TIFF":
-        write_tiff(file, rgb, alpha, exif=exif, icc_profile=icc_profile)
+        write_tiff(file, pixels, alpha, exif=exif, icc_profile=icc_profile)
         return
-    image = Image.fromarray(rgb, "RGB") if alpha is None else Image.fromarray(np.dstack([rgb, alpha]), "RGBA")
+    mode = "L" if pixels.ndim == 2 else "RGB"
+    image = Image.fromarray(pixels, mode) if alpha is None else Image.fromarray(np.dstack([pixels, alpha]), mode + "A")
     options: dict = {}
     if exif:
         options["exif"] = exif
@@ -131,15 +150,19 @@ def _encode_8_bit(
 def _encode_16_bit(
     file: BinaryIO,
     image_format: str,
-    rgb16: np.ndarray,
+    pixels16: np.ndarray,
     alpha16: np.ndarray | None,
     exif: bytes | None,
     icc_profile: bytes | None,
 ) -> None:
+    """H×W×3 RGB or H×W grey pixels (grey only without alpha, in PNG), each with an optional H×W alpha."""
     if image_format == "TIFF":
-        write_tiff(file, rgb16, alpha16, exif=exif, icc_profile=icc_profile)
+        write_tiff(file, pixels16, alpha16, exif=exif, icc_profile=icc_profile)
         return
-    bgr = rgb16[:, :, ::-1] if alpha16 is None else np.dstack([rgb16[:, :, ::-1], alpha16])
+    if pixels16.ndim == 2:
+        bgr = pixels16
+    else:
+        bgr = pixels16[:, :, ::-1] if alpha16 is None else np.dstack([pixels16[:, :, ::-1], alpha16])
     kinds, chunks = [], []
     if exif:
         kinds.append(cv2.IMAGE_METADATA_EXIF)  # PNG's eXIf chunk holds the TIFF data without "Exif\0\0"
