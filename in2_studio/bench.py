@@ -55,7 +55,9 @@ TIMINGS = (
     "in2_full_1024x768_facemask",
     "in2_full_4000x3000_facemask",
 )
-KEYS = (*TIMINGS, "peak_rss_mb_4000x3000")
+# Peak memory of the large photo with the face-sized hole, and with a hole a close-up face would need.
+PEAKS = ("peak_rss_mb_4000x3000", "peak_rss_mb_4000x3000_big_hole")
+KEYS = (*TIMINGS, *PEAKS)
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,11 @@ class Sizes:
     medium: tuple[int, int] = (768, 1024)  # (height, width) photos with the face-sized hole
     large: tuple[int, int] = (3000, 4000)
     face_hole: int = 200  # the face-sized hole's bounding square, in pixels
+    big_hole: int = 1500  # a close-up face's hole in the large photo: 1.3 M pixels to decode (the face one: 24 k)
     tiny: bool = False  # tiny networks: for the tests only
 
 
-TEST_SIZES = Sizes(square=64, medium=(48, 64), large=(96, 128), face_hole=16, tiny=True)
+TEST_SIZES = Sizes(square=64, medium=(48, 64), large=(96, 128), face_hole=16, big_hole=64, tiny=True)
 
 
 # ---------------------------------------------------------------- inputs
@@ -225,13 +228,14 @@ def peak_rss_child(spec_json: str) -> None:
     print(json.dumps({"peak_rss_mb": own_peak_rss_mb()}))
 
 
-def measure_peak_rss(weights: Path, device: str, half: bool, sizes: Sizes) -> float | None:
+def measure_peak_rss(weights: Path, device: str, half: bool, sizes: Sizes, hole: int | None = None) -> float | None:
+    """The peak of a fresh process filling the large photo's hole (by default the face-sized one)."""
     spec = {
         "weights": str(weights),
         "device": device,
         "half": half,
         "size": sizes.large,
-        "face_hole": sizes.face_hole,
+        "face_hole": hole or sizes.face_hole,
         "threads": torch.get_num_threads(),
     }
     code = "import sys; from in2_studio.bench import peak_rss_child; peak_rss_child(sys.argv[1])"
@@ -298,11 +302,9 @@ def targets(figures: dict[str, float]) -> dict[str, dict]:
     for key, reference, limit, _ in RATIO_TARGETS:
         ratio = figures[key] / figures[reference]
         out[key] = {"ratio_to": reference, "ratio": ratio, "limit": limit, "pass": ratio <= limit}
-    peak = figures["peak_rss_mb_4000x3000"]
-    out["peak_rss_mb_4000x3000"] = {
-        "limit": PEAK_RSS_LIMIT_MB,
-        "pass": peak is not None and peak <= PEAK_RSS_LIMIT_MB,
-    }
+    for key in PEAKS:
+        peak = figures[key]
+        out[key] = {"limit": PEAK_RSS_LIMIT_MB, "pass": peak is not None and peak <= PEAK_RSS_LIMIT_MB}
     return out
 
 
@@ -319,7 +321,7 @@ def table(report: dict) -> str:
         f"models: IN² {report['models']['in2_parameters'] / 1e6:.2f} M parameters, "
         f"big-lama-sized reference {report['models']['biglama_parameters'] / 1e6:.2f} M",
         f"inputs: {s['photo']}; {s['mask_coverage'] * 100:.1f} % free-form mask at {s['square']}×{s['square']}; "
-        f"{s['face_hole']}×{s['face_hole']} px face hole",
+        f"{s['face_hole']}×{s['face_hole']} px face hole ({s['big_hole']}×{s['big_hole']} px for the big hole)",
         "",
         f"{'name':<30} {'median ms':>10} {'× big-lama':>11}   {'target':<18} result",
     ]
@@ -331,10 +333,11 @@ def table(report: dict) -> str:
             target = next(t for k, *_, t in RATIO_TARGETS if k == key)
             verdict = f"{'PASS' if check['pass'] else 'FAIL'} ({check['ratio']:.3f}×)"
         lines.append(f"{key:<30} {figures[key]:>10.1f} {figures[key] / biglama:>11.3f}   {target:<18} {verdict}")
-    peak = figures["peak_rss_mb_4000x3000"]
-    shown = "n/a" if peak is None else f"{peak:.0f} MB"
-    verdict = "PASS" if checks["peak_rss_mb_4000x3000"]["pass"] else "FAIL"
-    lines.append(f"{'peak_rss_mb_4000x3000':<30} {shown:>10} {'':>11}   {'≤ 1500 MB':<18} {verdict}")
+    for key in PEAKS:
+        peak = figures[key]
+        shown = "n/a" if peak is None else f"{peak:.0f} MB"
+        verdict = "PASS" if checks[key]["pass"] else "FAIL"
+        lines.append(f"{key:<30} {shown:>10} {'':>11}   {f'≤ {PEAK_RSS_LIMIT_MB:.0f} MB':<18} {verdict}")
     return "\n".join(lines)
 
 
@@ -352,8 +355,11 @@ def benchmark(args, sizes: Sizes, log=None) -> dict:
         weights, weights_line = choose_weights(args, sizes, Path(folder))
         inpainter = Inpainter.load(weights, device=device)  # a bad file or device is reported from here
         # Before the timings, while this process is idle, so that the child has the machine to itself.
-        log("peak memory of the large case, in a fresh process")
-        peak_rss = measure_peak_rss(weights, device, half, sizes)
+        log("peak memory of the large case, face-sized and big hole, each in a fresh process")
+        peaks = {
+            key: measure_peak_rss(weights, device, half, sizes, hole)
+            for key, hole in zip(PEAKS, (None, sizes.big_hole), strict=True)
+        }
         shape = {"ngf": 8, "blocks": 2} if sizes.tiny else {}
         biglama = build_biglama(**shape).to(device)
 
@@ -380,7 +386,7 @@ def benchmark(args, sizes: Sizes, log=None) -> dict:
         ]
         log(f"timing on {device}: warm-up, then {repeats} rounds")
         figures = measure(contenders, repeats, log)
-        figures["peak_rss_mb_4000x3000"] = peak_rss
+        figures.update(peaks)
 
     report = {key: figures[key] for key in KEYS}
     report.update(

@@ -64,7 +64,8 @@ def test_run_at_tiny_sizes_writes_every_figure(tmp_path, tiny_weights, capsys):
     )
     assert report["settings"]["repeats"] == bench.QUICK_REPEATS
     assert set(report["targets"]) == {"in2_full_512", "in2_preview_512", "in2_full_4000x3000_facemask"} | {
-        "peak_rss_mb_4000x3000"
+        "peak_rss_mb_4000x3000",
+        "peak_rss_mb_4000x3000_big_hole",
     }
     printed = capsys.readouterr().out
     for key in bench.KEYS:

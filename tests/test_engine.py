@@ -60,6 +60,16 @@ def test_a_black_and_white_photo_gets_a_grey_fill_and_a_colour_one_keeps_colour(
     assert np.abs(colour[:, 0] - colour[:, 2]).mean() > 1  # the same network gives colour where the photo has it
 
 
+def test_a_hole_decoded_in_slices_is_the_hole_decoded_at_once(inpainter, face_photo, monkeypatch):
+    from in2_studio.engine import inpainter as engine
+
+    mask = np.zeros(face_photo.shape[:2], bool)
+    mask[60:200, 50:210] = True  # 22,400 pixels
+    whole = inpainter.inpaint(face_photo, mask)
+    monkeypatch.setattr(engine, "DECODE_SLICE", 1000)  # 23 slices, the last one short
+    np.testing.assert_array_equal(inpainter.inpaint(face_photo, mask), whole)
+
+
 def test_stream_honours_cancel(inpainter, face_photo):
     mask = np.zeros(face_photo.shape[:2], bool)
     mask[100:140, 90:160] = True

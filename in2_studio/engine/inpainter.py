@@ -34,6 +34,8 @@ from .weights import load_weights
 
 Cancel = Callable[[], bool] | object | None
 
+DECODE_SLICE = 1 << 18  # hole pixels decoded at a time (twice as many queries with the mirror image)
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -224,9 +226,19 @@ class Inpainter:
     def _decode(self, latents, hole: np.ndarray, out_size, stages, mirrored: bool = False) -> np.ndarray:
         """uint8 (N, 3) values for the pixels of `hole`, decoded at `out_size`; `mirrored` latents hold a second
         image, the first's mirror, and the value is the mean of the pixel in both."""
-        if not hole.any():  # a hole thinner than a working pixel leaves none in the shrunk preview
+        rows, cols = np.nonzero(hole)
+        if not len(rows):  # a hole thinner than a working pixel leaves none in the shrunk preview
             return np.zeros((0, 3), np.uint8)
-        rows, cols = (torch.from_numpy(a).to(self.torch_device) for a in np.nonzero(hole))
+        # A slice of the hole at a time: the decoder's working memory grows with the pixels it is given (a
+        # 2000×1800 hole in one go peaked at 5-6 GB), and each slice reads only the latent cells it touches.
+        slices = [slice(start, start + DECODE_SLICE) for start in range(0, len(rows), DECODE_SLICE)]
+        return np.concatenate(
+            [self._decode_pixels(latents, rows[part], cols[part], out_size, stages, mirrored) for part in slices]
+        )
+
+    def _decode_pixels(self, latents, rows, cols, out_size, stages, mirrored: bool) -> np.ndarray:
+        """uint8 (N, 3) values for the pixels at `rows`, `cols` (N,), as `_decode`."""
+        rows, cols = (torch.from_numpy(a).to(self.torch_device) for a in (rows, cols))
         coords = pixel_coords(rows, cols, *out_size)
         batch = torch.zeros(len(coords), dtype=torch.long, device=self.torch_device)
         if mirrored:  # a pixel's place in the mirror image is its own with x negated
