@@ -70,6 +70,22 @@ def test_a_hole_decoded_in_slices_is_the_hole_decoded_at_once(inpainter, face_ph
     np.testing.assert_array_equal(inpainter.inpaint(face_photo, mask), whole)
 
 
+def test_cancel_stops_the_full_decode_between_slices(inpainter, face_photo, monkeypatch):
+    from in2_studio.engine import inpainter as engine
+
+    monkeypatch.setattr(engine, "DECODE_SLICE", 1000)  # the hole below is 23 slices
+    decoded = []
+    decode = Inpainter._decode_pixels
+    monkeypatch.setattr(Inpainter, "_decode_pixels", lambda self, *a: decoded.append(1) or decode(self, *a))
+    mask = np.zeros(face_photo.shape[:2], bool)
+    mask[60:200, 50:210] = True
+    seen = []
+    for stage in inpainter.stream(face_photo, mask, cancel=lambda: len(decoded) >= 3):  # set two slices in
+        seen.append(stage.name)
+    assert seen == ["preview"]  # no full result, and no error: a cancelled job just ends
+    assert 3 <= len(decoded) < 23
+
+
 def test_stream_honours_cancel(inpainter, face_photo):
     mask = np.zeros(face_photo.shape[:2], bool)
     mask[100:140, 90:160] = True

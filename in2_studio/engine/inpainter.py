@@ -34,7 +34,11 @@ from .weights import load_weights
 
 Cancel = Callable[[], bool] | object | None
 
-DECODE_SLICE = 1 << 18  # hole pixels decoded at a time (twice as many queries with the mirror image)
+DECODE_SLICE = 1 << 16  # hole pixels decoded at a time (twice as many queries with the mirror image)
+
+
+class _Cancelled(Exception):
+    """Raised between slices of a decode once the job is cancelled; `stream` ends quietly on it."""
 
 
 @dataclass(frozen=True)
@@ -136,35 +140,41 @@ class Inpainter:
         return self._stage("preview" if preview else "full", image, validate(image, mask), notice=None)
 
     def stream(self, image: np.ndarray, mask: np.ndarray, cancel: Cancel = None) -> Iterator[Stage]:
-        """The preview, then the full-resolution result; stops early once `cancel` is set."""
+        """The preview, then the full-resolution result; stops early once `cancel` is set (checked before each
+        stage and between the full decode's slices)."""
         hole = validate(image, mask)
         notice = None  # once the GPU has failed in this job, the rest of the job runs on the CPU
         for name in ("preview", "full"):
             if _cancelled(cancel):
                 return
-            stage = self._stage(name, image, hole, notice)
+            try:
+                stage = self._stage(name, image, hole, notice, cancel)
+            except _Cancelled:
+                return
             notice = stage.notice
             yield stage
 
-    def _stage(self, name: str, image: np.ndarray, hole: np.ndarray, notice: str | None) -> Stage:
+    def _stage(
+        self, name: str, image: np.ndarray, hole: np.ndarray, notice: str | None, cancel: Cancel = None
+    ) -> Stage:
         """One timed stage; `notice` set means the GPU already failed in this job, so it runs on the CPU."""
         start = time.perf_counter()
-        result, notice = self._run_or_fall_back(image, hole, name == "preview", notice)
+        result, notice = self._run_or_fall_back(image, hole, name == "preview", notice, cancel)
         device = "cpu" if notice else self.device
         return Stage(name, result, time.perf_counter() - start, device, notice)
 
-    def _run_or_fall_back(self, image, hole, preview, notice) -> tuple[np.ndarray, str | None]:
+    def _run_or_fall_back(self, image, hole, preview, notice, cancel: Cancel = None) -> tuple[np.ndarray, str | None]:
         """(result, notice): on this inpainter's device, or on the CPU (with a notice) once the GPU failed."""
         if notice is None:
             try:
-                return self._run(image, hole, preview), None
+                return self._run(image, hole, preview, cancel), None
             except Exception as error:
                 if self.device != "cuda" or not is_gpu_failure(error):
                     raise
                 notice = fallback_notice(error)
                 if torch.cuda.is_available():
                     torch.cuda.empty_cache()  # give back what the failed attempt held
-        return self._cpu()._run(image, hole, preview), notice
+        return self._cpu()._run(image, hole, preview, cancel), notice
 
     def _cpu(self) -> Inpainter:
         """A CPU copy of this inpainter, made once from the weights already loaded (no new GPU memory)."""
@@ -176,7 +186,7 @@ class Inpainter:
             )
         return self._cpu_twin
 
-    def _run(self, image: np.ndarray, hole: np.ndarray, preview: bool) -> np.ndarray:
+    def _run(self, image: np.ndarray, hole: np.ndarray, preview: bool, cancel: Cancel = None) -> np.ndarray:
         out = image.copy()
         if not hole.any():
             return out
@@ -198,7 +208,7 @@ class Inpainter:
             if preview:
                 fill = self._preview_fill(latents, crop, crop_hole)
             else:
-                fill = self._decode(latents, crop_hole, (box.height, box.width), stages=None, mirrored=mirrored)
+                fill = self._decode(latents, crop_hole, (box.height, box.width), None, mirrored, cancel)
         region = out[box.slices]
         region[crop_hole] = greyed(fill) if is_grey(image) else fill
         return out
@@ -223,18 +233,22 @@ class Inpainter:
         hole_t = torch.from_numpy(hole).to(dev)[None, None].float()
         return image_t, hole_t
 
-    def _decode(self, latents, hole: np.ndarray, out_size, stages, mirrored: bool = False) -> np.ndarray:
+    def _decode(self, latents, hole: np.ndarray, out_size, stages, mirrored=False, cancel: Cancel = None) -> np.ndarray:
         """uint8 (N, 3) values for the pixels of `hole`, decoded at `out_size`; `mirrored` latents hold a second
-        image, the first's mirror, and the value is the mean of the pixel in both."""
+        image, the first's mirror, and the value is the mean of the pixel in both. Between slices, a set
+        `cancel` ends it with _Cancelled: a big hole's full result takes seconds, and the person may paint on."""
         rows, cols = np.nonzero(hole)
         if not len(rows):  # a hole thinner than a working pixel leaves none in the shrunk preview
             return np.zeros((0, 3), np.uint8)
         # A slice of the hole at a time: the decoder's working memory grows with the pixels it is given (a
         # 2000×1800 hole in one go peaked at 5-6 GB), and each slice reads only the latent cells it touches.
-        slices = [slice(start, start + DECODE_SLICE) for start in range(0, len(rows), DECODE_SLICE)]
-        return np.concatenate(
-            [self._decode_pixels(latents, rows[part], cols[part], out_size, stages, mirrored) for part in slices]
-        )
+        parts = []
+        for start in range(0, len(rows), DECODE_SLICE):
+            if _cancelled(cancel):
+                raise _Cancelled
+            part = slice(start, start + DECODE_SLICE)
+            parts.append(self._decode_pixels(latents, rows[part], cols[part], out_size, stages, mirrored))
+        return np.concatenate(parts)
 
     def _decode_pixels(self, latents, rows, cols, out_size, stages, mirrored: bool) -> np.ndarray:
         """uint8 (N, 3) values for the pixels at `rows`, `cols` (N,), as `_decode`."""

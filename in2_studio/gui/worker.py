@@ -1,8 +1,8 @@
 """The inference worker: runs `Inpainter.stream` on a thread of its own so the window never freezes.
 
 Each job gets a generation number. Submitting a job cancels the one running (through its cancel event,
-which the engine checks between stages) and only results of the newest generation reach the window:
-anything older is dropped here, in the GUI thread, before a signal goes out.
+which the engine checks between stages and between slices of a decode) and only results of the newest
+generation reach the window: anything older is dropped here, in the GUI thread, before a signal goes out.
 
 The engine (and torch) are imported and the network loaded on the worker thread, on the first job, so
 the window appears at once and a missing weights file only costs an error message.
