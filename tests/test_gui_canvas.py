@@ -10,7 +10,7 @@ from gui_support import FACE_JPEG, drag, make_window  # noqa: E402
 from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QWheelEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
-from test_gui_mask import distance_to_segment  # noqa: E402
+from test_gui_mask import distance_to_segment, signed_distance_to_polygon  # noqa: E402
 
 
 @pytest.fixture
@@ -51,6 +51,48 @@ def test_right_button_and_eraser_tool_erase(qtbot, window):
     erased2 = drag(qtbot, window.canvas, [(60, 120)])
     assert not mask.array[distance_to_segment(mask.array.shape, erased2[0], erased2[0]) <= 10 - 1.5].any()
     assert mask.array[120, 190]
+
+
+def test_lasso_fills_what_it_outlines_as_one_undo_step(qtbot, window):
+    mask, canvas = window.document.mask, window.canvas
+    qtbot.keyClick(canvas, Qt.Key_L)
+    assert window.lasso_action.isChecked()
+    outline = drag(qtbot, canvas, [(60, 60), (110, 40), (160, 60), (160, 140), (60, 140)])
+    distance = signed_distance_to_polygon(mask.array.shape, outline)
+    assert mask.array[distance >= 1].all()
+    assert not mask.array[distance <= -1].any()
+    assert window.document.undo_stack.count() == 1
+    assert window.document.undo_stack.undoText() == "Lasso"
+    assert not canvas._lasso_item.isVisible() and not canvas._cursor_item.isVisible()
+
+    inner = drag(qtbot, canvas, [(90, 80), (130, 80), (130, 120), (90, 120)], button=Qt.RightButton)
+    assert not mask.array[signed_distance_to_polygon(mask.array.shape, inner) >= 1].any()
+    assert mask.array[70, 70] and mask.array[130, 150]
+    window.undo_action.trigger()
+    assert mask.array[distance >= 1].all()
+    window.undo_action.trigger()
+    assert not mask.array.any()
+
+
+def test_escape_drops_a_lasso_and_a_click_fills_nothing(qtbot, window):
+    mask, canvas = window.document.mask, window.canvas
+    window.lasso_action.trigger()
+    viewport = canvas.viewport()
+    points = [canvas.mapFromScene(QPointF(x, y)) for x, y in [(40, 40), (150, 50), (120, 150)]]
+    qtbot.mousePress(viewport, Qt.LeftButton, Qt.NoModifier, points[0])
+    for point in points[1:]:
+        qtbot.mouseMove(viewport, point)
+    assert canvas._lasso_item.isVisible() and canvas.stroking
+    qtbot.keyClick(canvas, Qt.Key_Escape)
+    assert not canvas._lasso_item.isVisible() and not canvas.stroking
+    qtbot.mouseRelease(viewport, Qt.LeftButton, Qt.NoModifier, points[-1])
+    drag(qtbot, canvas, [(80, 80)])
+    assert not mask.array.any()
+    assert window.document.undo_stack.count() == 0
+
+    window.brush_action.trigger()  # the brush paints again
+    drag(qtbot, canvas, [(80, 80)])
+    assert mask.array[80, 80]
 
 
 def test_undo_redo_restores_the_mask_exactly(qtbot, window):
@@ -180,3 +222,4 @@ def test_shortcuts_and_about_dialogs(qtbot, window):
     about.reject()
     assert "(Ctrl+Z)" in window.undo_action.toolTip()
     assert "(E)" in window.eraser_action.toolTip()
+    assert "(L)" in window.lasso_action.toolTip()

@@ -4,6 +4,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from gui_support import distance_to_segment  # noqa: E402
@@ -59,6 +60,44 @@ def test_stroke_undo_and_redo_restore_exactly(qapp):
     np.testing.assert_array_equal(layer.array, start)
     stack.redo()
     np.testing.assert_array_equal(layer.array, after)
+
+
+def signed_distance_to_polygon(shape, points):
+    """For every pixel centre: its distance to the outline, positive inside (cv2's geometric test, not a raster)."""
+    contour = np.asarray(points, np.float32).reshape(-1, 1, 2)
+    h, w = shape
+    return np.array([[cv2.pointPolygonTest(contour, (float(x), float(y)), True) for x in range(w)] for y in range(h)])
+
+
+def test_lasso_fills_the_inside_of_its_outline_and_erases_the_same_way(qapp):
+    layer = MaskLayer(100, 80)
+    outline = [(10.3, 8.7), (90.5, 20.2), (60.0, 75.4), (20.0, 50.0)]  # a concave-free quad, fractional corners
+    layer.begin_stroke()
+    layer.fill_polygon(outline)
+    patch = layer.end_stroke()
+    distance = signed_distance_to_polygon((80, 100), outline)
+    assert layer.array[distance >= 1].all()
+    assert not layer.array[distance <= -1].any()
+    assert patch is not None and not patch.before.any()
+    box, rect = bounding_rect(layer.array), patch.rect
+    assert rect.x0 <= box.x0 and rect.y0 <= box.y0 and rect.x1 >= box.x1 and rect.y1 >= box.y1
+
+    hole = [(30.0, 30.0), (50.0, 30.0), (50.0, 45.0), (30.0, 45.0)]
+    layer.begin_stroke(erase=True)
+    layer.fill_polygon(hole)
+    layer.end_stroke()
+    inside_hole = signed_distance_to_polygon((80, 100), hole) >= 1
+    assert not layer.array[inside_hole].any()
+    assert layer.array[(distance >= 1) & (signed_distance_to_polygon((80, 100), hole) <= -1)].all()
+
+
+def test_lasso_of_fewer_than_three_points_or_off_the_photo_changes_nothing(qapp):
+    layer = MaskLayer(40, 40)
+    for outline in ([(5.0, 5.0)], [(5.0, 5.0), (30.0, 30.0)], [(-50.0, -50.0), (-10.0, -50.0), (-30.0, -10.0)]):
+        layer.begin_stroke()
+        layer.fill_polygon(outline)
+        assert layer.end_stroke() is None
+    assert not layer.array.any()
 
 
 def test_stroke_that_changes_nothing_gives_no_patch(qapp):

@@ -1,17 +1,21 @@
 """The canvas: the photo, the inpainted result, the mask overlay and the brush outline, with zoom and pan.
 
-Left button paints, right button erases (the eraser tool makes the left button erase too). Space+drag
-or the middle button pans; Ctrl+wheel zooms about the pointer. Hold Tab to see the original photo.
+Left button paints, right button erases (the eraser tool makes the left button erase too). With the lasso
+tool a drag draws an outline whose inside is filled on release (right button: removed); Escape drops it.
+Space+drag or the middle button pans; Ctrl+wheel zooms about the pointer. Hold Tab to see the original photo.
 """
 
 from __future__ import annotations
 
+import enum
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap, QTransform
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap, QTransform
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsItem,
+    QGraphicsPathItem,
     QGraphicsPixmapItem,
     QGraphicsScene,
     QGraphicsView,
@@ -27,6 +31,12 @@ MAX_ZOOM = 32.0
 ZOOM_STEP = 1.25
 MAX_FIT_ZOOM = 4.0
 EMPTY_HINT = "Open a face photo to begin\n\nFile → Open (Ctrl+O), drag it here, or paste it (Ctrl+V)"
+
+
+class Tool(enum.Enum):
+    BRUSH = "brush"
+    ERASER = "eraser"
+    LASSO = "lasso"
 
 
 def rgb_to_qimage(rgb: np.ndarray) -> QImage:
@@ -100,6 +110,32 @@ class BrushCursorItem(QGraphicsItem):
             painter.drawEllipse(QPointF(0, 0), r, r)
 
 
+class LassoOutlineItem(QGraphicsPathItem):
+    """The lasso's outline while it is drawn, closed back to its start: dark under light, one screen pixel wide."""
+
+    def __init__(self):
+        super().__init__()
+        self.setZValue(100)
+        self.setAcceptedMouseButtons(Qt.NoButton)
+
+    def set_points(self, points: list[tuple[float, float]]) -> None:
+        path = QPainterPath()
+        if points:
+            path.moveTo(*points[0])
+            for point in points[1:]:
+                path.lineTo(*point)
+            path.closeSubpath()
+        self.setPath(path)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        painter.setRenderHint(QPainter.Antialiasing, True)
+        painter.setBrush(Qt.NoBrush)
+        for pen in (QPen(QColor(0, 0, 0, 200), 3.0), QPen(QColor(255, 255, 255), 1.2, Qt.DashLine)):
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            painter.drawPath(self.path())
+
+
 class Canvas(QGraphicsView):
     strokeStarted = Signal()
     strokeFinished = Signal(object)  # MaskPatch, or None when the stroke changed nothing
@@ -130,16 +166,21 @@ class Canvas(QGraphicsView):
         self._cursor_item = BrushCursorItem()
         self._cursor_item.setVisible(False)
         self.scene().addItem(self._cursor_item)
+        self._lasso_item = LassoOutlineItem()
+        self._lasso_item.setVisible(False)
+        self.scene().addItem(self._lasso_item)
         self._base_pixmap: QPixmap | None = None
         self._original_pixmap: QPixmap | None = None
 
         self._brush_size = 40
-        self._eraser = False
+        self._tool = Tool.BRUSH
         self._mask_visible = True
         self._comparing = False
         self._fit_mode = True
         self._stroke_last: tuple[float, float] | None = None
         self._stroke_button = Qt.NoButton
+        self._lasso_points: list[tuple[float, float]] | None = None  # the outline of a lasso being drawn
+        self.stroke_name = "Brush stroke"  # what the undo history calls the last stroke
         self._pan_last: QPointF | None = None
         self._space_down = False
         self._tab_down = False
@@ -161,6 +202,7 @@ class Canvas(QGraphicsView):
         self._base_pixmap = self._original_pixmap = None
         self._document = document
         self._stroke_last = None
+        self._drop_lasso_outline()
         if document is None:
             scene.setSceneRect(QRectF())
             self.viewport().update()
@@ -272,11 +314,12 @@ class Canvas(QGraphicsView):
         self.brushSizeChanged.emit(size)
 
     @property
-    def eraser(self) -> bool:
-        return self._eraser
+    def tool(self) -> Tool:
+        return self._tool
 
-    def set_eraser(self, eraser: bool) -> None:
-        self._eraser = eraser
+    def set_tool(self, tool: Tool) -> None:
+        self._tool = tool
+        self._cursor_item.setVisible(self._cursor_item.isVisible() and tool is not Tool.LASSO)
 
     # -- zoom ------------------------------------------------------------------------------------
     @property
@@ -360,12 +403,19 @@ class Canvas(QGraphicsView):
             if self._stroke_last is not None:  # a second button during a stroke: ignore it
                 event.accept()
                 return
-            erase = button == Qt.RightButton or self._eraser
+            erase = button == Qt.RightButton or self._tool is Tool.ERASER
             point = self.image_point(event.position())
             self._stroke_button = button
             self.strokeStarted.emit()
             self._document.mask.begin_stroke(erase=erase)
-            self._document.mask.paint_segment(point, point, self._brush_size)
+            if self._tool is Tool.LASSO:
+                self.stroke_name = "Lasso"
+                self._lasso_points = [point]
+                self._lasso_item.set_points(self._lasso_points)
+                self._lasso_item.setVisible(True)
+            else:
+                self.stroke_name = "Brush stroke"
+                self._document.mask.paint_segment(point, point, self._brush_size)
             self._stroke_last = point
             event.accept()
             return
@@ -382,7 +432,11 @@ class Canvas(QGraphicsView):
             return
         if self._stroke_last is not None and self._document is not None:
             point = self.image_point(event.position())
-            self._document.mask.paint_segment(self._stroke_last, point, self._brush_size)
+            if self._lasso_points is not None:
+                self._lasso_points.append(point)
+                self._lasso_item.set_points(self._lasso_points)
+            else:
+                self._document.mask.paint_segment(self._stroke_last, point, self._brush_size)
             self._stroke_last = point
             event.accept()
             return
@@ -406,9 +460,26 @@ class Canvas(QGraphicsView):
             return None
         self._stroke_last = None
         self._stroke_button = Qt.NoButton
+        if self._lasso_points is not None:
+            self._document.mask.fill_polygon(self._lasso_points)
+            self._drop_lasso_outline()
         patch = self._document.mask.end_stroke()
         self.strokeFinished.emit(patch)
         return patch
+
+    def cancel_lasso(self) -> None:
+        """Drop the lasso being drawn: nothing was filled yet, so the mask stays as it was."""
+        if self._lasso_points is None or self._document is None:
+            return
+        self._drop_lasso_outline()
+        self._stroke_last = None
+        self._stroke_button = Qt.NoButton
+        self.strokeFinished.emit(self._document.mask.end_stroke())
+
+    def _drop_lasso_outline(self) -> None:
+        self._lasso_points = None
+        self._lasso_item.set_points([])
+        self._lasso_item.setVisible(False)
 
     @property
     def stroking(self) -> bool:
@@ -417,7 +488,8 @@ class Canvas(QGraphicsView):
     def _move_cursor(self, view_pos: QPointF) -> None:
         x, y = self.image_point(view_pos)
         self._cursor_item.setPos(x, y)
-        self._cursor_item.setVisible(self._document is not None and not self._space_down)
+        shown = self._document is not None and not self._space_down and self._tool is not Tool.LASSO
+        self._cursor_item.setVisible(shown)
 
     def enterEvent(self, event) -> None:
         self.setFocus(Qt.MouseFocusReason)
@@ -440,6 +512,10 @@ class Canvas(QGraphicsView):
 
     # -- keys: Space pans, Tab compares ----------------------------------------------------------
     def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key_Escape and self._lasso_points is not None:
+            self.cancel_lasso()
+            event.accept()
+            return
         if event.key() == Qt.Key_Space:
             if not event.isAutoRepeat():
                 self._space_down = True

@@ -186,6 +186,7 @@ def shortcut_rows(actions: list[QAction]) -> list[tuple[str, str]]:
 EXTRA_SHORTCUTS = [
     ("Paint the mask", "Left mouse button"),
     ("Erase the mask", "Right mouse button"),
+    ("Drop the lasso being drawn", "Esc"),
     ("Pan", "Space + drag, middle mouse button, scroll bars"),
     ("Zoom about the pointer", "Ctrl + mouse wheel"),
     ("See the original photo", "Hold Tab"),

@@ -351,7 +351,7 @@ class MainWindow(QMainWindow):
 
     def _on_stroke_finished(self, patch: MaskPatch | None) -> None:
         if patch is not None:
-            self.document.undo_stack.push(MaskEditCommand(self.document.mask, patch, "Brush stroke", True))
+            self.document.undo_stack.push(MaskEditCommand(self.document.mask, patch, self.canvas.stroke_name, True))
         else:
             self._after_edit()
 

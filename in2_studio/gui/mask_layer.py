@@ -158,6 +158,23 @@ class MaskLayer(QObject):
         self._stroke_rect = rect.union(self._stroke_rect)
         self._refresh(rect)
 
+    def fill_polygon(self, points: list[tuple[float, float]]) -> None:
+        """Paint (or erase) the inside of the closed outline through `points` (photo pixels), its edge included."""
+        if self._stroke_backup is None:
+            self.begin_stroke()
+        if len(points) < 3:
+            return
+        scale = 1 << _SUBPIXEL_BITS
+        outline = np.round(np.asarray(points, dtype=np.float64) * scale).astype(np.int32)
+        cv2.fillPoly(self._mask, [outline], self._stroke_value, cv2.LINE_8, _SUBPIXEL_BITS)
+        x0, y0 = np.floor(outline.min(axis=0) / scale).astype(int) - 1
+        x1, y1 = np.ceil(outline.max(axis=0) / scale).astype(int) + 2
+        rect = self._clip(Rect(int(x0), int(y0), int(x1), int(y1)))
+        if rect.empty:
+            return
+        self._stroke_rect = rect.union(self._stroke_rect)
+        self._refresh(rect)
+
     def end_stroke(self) -> MaskPatch | None:
         """Finish the stroke; return what it changed (None when it changed nothing)."""
         backup, rect = self._stroke_backup, self._stroke_rect

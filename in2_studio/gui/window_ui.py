@@ -14,6 +14,8 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import QLabel, QProgressBar, QSlider, QSpinBox, QToolBar, QWidget
 
+from in2_studio.gui.canvas import Tool
+
 if TYPE_CHECKING:
     from in2_studio.gui.main_window import MainWindow
 
@@ -113,15 +115,17 @@ def _create_actions(window: MainWindow) -> None:
     )
     window.preferences_action = a("Pre&ferences…", window.show_preferences, ("Ctrl+,",), "cog-outline")
 
-    window.brush_action = a(
-        "&Brush", lambda on: on and window.canvas.set_eraser(False), ("B",), "brush", "Brush: paint the mask", True
-    )
-    window.eraser_action = a(
-        "&Eraser", lambda on: on and window.canvas.set_eraser(True), ("E",), "eraser", "Eraser: erase the mask", True
+    def tool_action(text: str, tool: Tool, key: str, tip: str) -> QAction:
+        return a(text, lambda on: on and window.canvas.set_tool(tool), (key,), tool.value, tip, True)
+
+    window.brush_action = tool_action("&Brush", Tool.BRUSH, "B", "Brush: paint the mask")
+    window.eraser_action = tool_action("&Eraser", Tool.ERASER, "E", "Eraser: erase the mask")
+    window.lasso_action = tool_action(
+        "&Lasso", Tool.LASSO, "L", "Lasso: draw around an area to fill it (right button: to clear it; Esc drops it)"
     )
     tools = QActionGroup(window)
-    tools.addAction(window.brush_action)
-    tools.addAction(window.eraser_action)
+    for action in (window.brush_action, window.eraser_action, window.lasso_action):
+        tools.addAction(action)
     window.brush_action.setChecked(True)
     window.bigger_action = a("Bigger brush", lambda: window.scale_brush(1.2), ("]",), None, "Bigger brush")
     window.smaller_action = a("Smaller brush", lambda: window.scale_brush(1 / 1.2), ("[",), None, "Smaller brush")
@@ -198,6 +202,7 @@ def _create_menus(window: MainWindow) -> None:
     for action in (
         window.brush_action,
         window.eraser_action,
+        window.lasso_action,
         window.bigger_action,
         window.smaller_action,
         None,
@@ -234,6 +239,7 @@ def _create_toolbar(window: MainWindow) -> None:
         bar.addAction(action) if action else bar.addSeparator()
     bar.addAction(window.brush_action)
     bar.addAction(window.eraser_action)
+    bar.addAction(window.lasso_action)
 
     window.brush_slider = QSlider(Qt.Horizontal)
     window.brush_slider.setRange(1, 400)
