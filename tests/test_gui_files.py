@@ -17,6 +17,7 @@ from PySide6.QtGui import QDropEvent, QGuiApplication, QImage  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
 from in2_studio.gui.dialogs import Prompts, UnsavedChoice  # noqa: E402
+from in2_studio.gui.main_window import qimage_to_rgb  # noqa: E402
 from in2_studio.imaging import read_image  # noqa: E402
 
 CAMERA_MAKE = "IN2 Test Camera"
@@ -221,6 +222,21 @@ def test_drop_and_paste_open_a_photo(qtbot, window, photo_with_exif, tmp_path):
     np.testing.assert_array_equal(window.document.base, rgb)
     assert window.document.source_path is None
     assert window.windowTitle().startswith("Pasted image")
+
+
+def test_copy_puts_the_repaired_image_on_the_clipboard(qtbot, window, photo_with_exif):
+    clipboard = QGuiApplication.clipboard()
+    assert not window.copy_action.isEnabled()  # nothing open yet
+    assert window.open_file(photo_with_exif)
+    qtbot.keyClick(window.canvas, Qt.Key_C, Qt.ControlModifier)
+    np.testing.assert_array_equal(qimage_to_rgb(clipboard.image()), window.document.base)
+
+    paint_and_wait(qtbot, window, [(60, 90), (120, 100)])
+    result, _ = window.composite()
+    assert (result != window.document.base).any()
+    window.copy_action.trigger()
+    np.testing.assert_array_equal(qimage_to_rgb(clipboard.image()), result)
+    assert "repaired image" in window.stage_label.text()
 
 
 def test_recent_files_are_remembered(qtbot, window, photo_with_exif):

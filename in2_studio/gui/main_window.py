@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QImage, QUndoGr
 from PySide6.QtWidgets import QMainWindow
 
 from in2_studio.errors import In2Error
-from in2_studio.gui.canvas import Canvas
+from in2_studio.gui.canvas import Canvas, rgb_to_qimage
 from in2_studio.gui.commands import ApplyResultCommand, MaskEditCommand
 from in2_studio.gui.dialogs import (
     EXTRA_SHORTCUTS,
@@ -157,6 +157,16 @@ class MainWindow(QMainWindow):
             self.prompts.error("Nothing to paste", "The clipboard holds no image.")
             return
         self.open_rgb(qimage_to_rgb(image))
+
+    def copy_image(self) -> None:
+        """The repaired image as it would be saved (its colour, without transparency) onto the clipboard."""
+        if self.document is None:
+            return
+        image, _changed = self.composite()
+        QGuiApplication.clipboard().setImage(rgb_to_qimage(image))
+        height, width = image.shape[:2]
+        shown = "the repaired image" if self._current_final() is not None else "the image"
+        self.stage_label.setText(f"Copied {shown} ({width} × {height}) to the clipboard")
 
     def _set_document(self, document: Document) -> None:
         self.worker.cancel()
@@ -543,6 +553,7 @@ class MainWindow(QMainWindow):
             self.save_action,
             self.save_as_action,
             self.export_action,
+            self.copy_action,
             self.load_mask_action,
             self.save_mask_action,
             self.invert_mask_action,

@@ -79,6 +79,9 @@ def _create_actions(window: MainWindow) -> None:
     window.export_action = a(
         "&Export a copy…", window.export_copy, ("Ctrl+Shift+E",), "export", "Export to PNG, JPEG or WebP"
     )
+    window.copy_action = a(
+        "&Copy image", window.copy_image, ("Ctrl+C",), "content-copy", "Copy the repaired image to the clipboard"
+    )
     window.load_mask_action = a("&Load mask…", window.load_mask_dialog, ("Ctrl+Shift+L",), None, "Load a mask PNG")
     window.save_mask_action = a(
         "Save mas&k…", window.save_mask_dialog, ("Ctrl+Shift+M",), None, "Save the mask as a PNG"
@@ -192,11 +195,19 @@ def _create_menus(window: MainWindow) -> None:
     file_menu.addAction(window.quit_action)
 
     edit_menu = bar.addMenu("&Edit")
-    for action in (window.undo_action, window.redo_action, None, window.inpaint_action, window.auto_action):
+    for action in (
+        window.undo_action,
+        window.redo_action,
+        None,
+        window.copy_action,
+        None,
+        window.inpaint_action,
+        window.auto_action,
+        window.apply_action,
+        None,
+        window.preferences_action,
+    ):
         edit_menu.addAction(action) if action else edit_menu.addSeparator()
-    edit_menu.addAction(window.apply_action)
-    edit_menu.addSeparator()
-    edit_menu.addAction(window.preferences_action)
 
     mask_menu = bar.addMenu("&Mask")
     for action in (
