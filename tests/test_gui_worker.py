@@ -10,7 +10,7 @@ import threading  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from gui_support import FACE_JPEG, FlakyEngine, GatedInpainter, drag, make_window  # noqa: E402
-from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtCore import Qt, QTimer  # noqa: E402
 
 from in2_studio.gui.worker import EngineConfig, InpaintWorker  # noqa: E402
 
@@ -47,6 +47,32 @@ def test_worker_delivers_preview_then_final_outside_mask_unchanged(qtbot, face_p
         qtbot.waitUntil(lambda: not worker.busy)
     finally:
         worker.shutdown()
+
+
+def test_escape_stops_the_running_job_and_takes_its_preview_off(qtbot, tmp_path, inpainter):
+    gate = threading.Event()
+    worker = InpaintWorker(loader=lambda config: GatedInpainter(inpainter, gate))
+    window = make_window(qtbot, tmp_path, weights=None, worker=worker)
+    assert window.open_file(FACE_JPEG)
+    window.canvas.set_zoom(2.0)
+    assert not window.stop_action.isEnabled()  # nothing running
+    events = record(worker)
+    with qtbot.waitSignal(worker.preview, timeout=30000):
+        drag(qtbot, window.canvas, [(60, 100), (120, 100)])  # held after its preview
+    assert window.stop_action.isEnabled() and window.canvas.has_result_shown()
+
+    qtbot.keyClick(window.canvas, Qt.Key_Escape)
+    assert not worker.busy and not window.stop_action.isEnabled()
+    assert not window.canvas.has_result_shown() and window.show_mask_action.isChecked()
+    assert "Stopped" in window.stage_label.text()
+    gate.set()
+    qtbot.wait(500)  # the held job runs on to its cancel check; nothing of it may arrive
+    assert [e[0] for e in events] == ["preview"]
+    assert not window.apply_action.isEnabled()
+    assert window.document.mask.array.any()  # the mask stays, ready for Ctrl+Enter
+
+    with qtbot.waitSignal(worker.final, timeout=30000):
+        window.inpaint_action.trigger()
 
 
 def test_a_stroke_during_a_job_cancels_it_and_the_result_matches_the_newest_mask(qtbot, tmp_path, inpainter):

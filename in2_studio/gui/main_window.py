@@ -109,6 +109,7 @@ class MainWindow(QMainWindow):
         label = self.stage_label  # a notice (e.g. a CPU fallback) follows the stage's own message
         self.worker.notice.connect(lambda _, notice: label.setText(f"{label.text()} — {notice}"))
         self.worker.busyChanged.connect(self.busy_bar.setVisible)
+        self.worker.busyChanged.connect(self.stop_action.setEnabled)
         self.worker.loadingModel.connect(lambda: self.stage_label.setText("Loading the IN² network…"))
         self.worker.cudaAvailable.connect(self._on_cuda_known)
 
@@ -398,6 +399,17 @@ class MainWindow(QMainWindow):
         self._job_rect = bounding_rect(mask)
         self.worker.submit(document.base, mask)
         self.stage_label.setText("Inpainting…")
+        self._update_actions()
+
+    def stop_inpaint(self) -> None:
+        """Stop the running job and take its preview off the photo: nothing of it could be saved or applied."""
+        if not self.worker.busy:
+            return
+        self.worker.cancel()
+        self._job_version = None
+        self._clear_result()
+        self.show_mask_action.setChecked(True)
+        self.stage_label.setText("Stopped. Inpaint now (Ctrl+Enter) fills the mask again.")
         self._update_actions()
 
     def _on_preview(self, generation: int, image: np.ndarray, seconds: float, device: str) -> None:

@@ -106,6 +106,10 @@ def _create_actions(window: MainWindow) -> None:
         "play-circle-outline",
         "Fill the masked area",
     )
+    window.stop_action = a(
+        "&Stop inpainting", window.stop_inpaint, ("Esc",), "stop-circle-outline", "Stop the running job"
+    )
+    window.stop_action.setEnabled(False)
     window.auto_action = a("&Live inpainting", None, (), "auto-fix", "Inpaint when a stroke ends", True)
     window.auto_action.setChecked(window.settings.auto_mode)
     window.auto_action.toggled.connect(window.set_auto_mode)
@@ -202,6 +206,7 @@ def _create_menus(window: MainWindow) -> None:
         window.copy_action,
         None,
         window.inpaint_action,
+        window.stop_action,
         window.auto_action,
         window.apply_action,
         None,
@@ -278,7 +283,14 @@ def _create_toolbar(window: MainWindow) -> None:
     bar.addWidget(window.grow_spin)
     bar.addSeparator()
 
-    for action in (window.inpaint_action, window.auto_action, window.apply_action, window.compare_action, None):
+    for action in (
+        window.inpaint_action,
+        window.stop_action,
+        window.auto_action,
+        window.apply_action,
+        window.compare_action,
+        None,
+    ):
         bar.addAction(action) if action else bar.addSeparator()
     for action in (window.zoom_out_action, window.zoom_in_action, window.fit_action, window.actual_size_action):
         bar.addAction(action)
