@@ -510,7 +510,7 @@ class Canvas(QGraphicsView):
         if self._space_down or self._pan_last is not None:
             self._cursor_item.setVisible(False)
 
-    # -- keys: Space pans, Tab compares ----------------------------------------------------------
+    # -- keys: Space pans, Tab compares, Escape drops a lasso ------------------------------------
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key_Escape and self._lasso_points is not None:
             self.cancel_lasso()
