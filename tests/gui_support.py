@@ -12,6 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Recovery copies of test windows go to a folder of this run, never to the person's own app-data folder.
 os.environ.setdefault("IN2_RECOVERY_DIR", tempfile.mkdtemp(prefix="in2-recovery-tests-"))
 
+import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt  # noqa: E402
 
@@ -125,6 +126,13 @@ def distance_to_segment(shape, p0, p1):
     d = b - a
     t = np.clip(((xs - a[0]) * d[0] + (ys - a[1]) * d[1]) / max(d @ d, 1e-9), 0, 1)
     return np.hypot(xs - (a[0] + t * d[0]), ys - (a[1] + t * d[1]))
+
+
+def signed_distance_to_polygon(shape, points):
+    """For every pixel centre: its distance to the outline, positive inside (cv2's geometric test, not a raster)."""
+    contour = np.asarray(points, np.float32).reshape(-1, 1, 2)
+    h, w = shape
+    return np.array([[cv2.pointPolygonTest(contour, (float(x), float(y)), True) for x in range(w)] for y in range(h)])
 
 
 class FlakyEngine:

@@ -6,11 +6,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from gui_support import FACE_JPEG, drag, make_window  # noqa: E402
+from gui_support import FACE_JPEG, drag, make_window, signed_distance_to_polygon  # noqa: E402
 from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
 from PySide6.QtGui import QWheelEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
-from test_gui_mask import distance_to_segment, signed_distance_to_polygon  # noqa: E402
+from test_gui_mask import distance_to_segment  # noqa: E402
 
 
 @pytest.fixture

@@ -4,10 +4,9 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from gui_support import distance_to_segment  # noqa: E402
+from gui_support import distance_to_segment, signed_distance_to_polygon  # noqa: E402
 from PySide6.QtGui import QUndoStack  # noqa: E402
 
 from in2_studio.gui.commands import MaskEditCommand  # noqa: E402
@@ -60,13 +59,6 @@ def test_stroke_undo_and_redo_restore_exactly(qapp):
     np.testing.assert_array_equal(layer.array, start)
     stack.redo()
     np.testing.assert_array_equal(layer.array, after)
-
-
-def signed_distance_to_polygon(shape, points):
-    """For every pixel centre: its distance to the outline, positive inside (cv2's geometric test, not a raster)."""
-    contour = np.asarray(points, np.float32).reshape(-1, 1, 2)
-    h, w = shape
-    return np.array([[cv2.pointPolygonTest(contour, (float(x), float(y)), True) for x in range(w)] for y in range(h)])
 
 
 def test_lasso_fills_the_inside_of_its_outline_and_erases_the_same_way(qapp):

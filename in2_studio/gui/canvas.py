@@ -468,13 +468,11 @@ class Canvas(QGraphicsView):
         return patch
 
     def cancel_lasso(self) -> None:
-        """Drop the lasso being drawn: nothing was filled yet, so the mask stays as it was."""
-        if self._lasso_points is None or self._document is None:
+        """Drop the lasso being drawn: nothing was filled yet, so the stroke ends with the mask as it was."""
+        if self._lasso_points is None:
             return
         self._drop_lasso_outline()
-        self._stroke_last = None
-        self._stroke_button = Qt.NoButton
-        self.strokeFinished.emit(self._document.mask.end_stroke())
+        self.finish_stroke()
 
     def _drop_lasso_outline(self) -> None:
         self._lasso_points = None
