@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     inpaint.add_argument("--weights", type=Path, metavar="PATH", help="default: models/in2-face.safetensors")
     inpaint.add_argument("--preview", action="store_true", help="write the fast low-resolution preview instead")
     inpaint.add_argument(
+        "--mirror", action="store_true",
+        help="fill each hole from the other side of the face, mirrored, instead of with the network (an eye "
+        "from the other eye; for faces seen from the front)",
+    )  # fmt: skip
+    inpaint.add_argument(
         "--working-size", type=_working_size, default=DEFAULT_WORKING_SIZE, metavar="N",
         help=f"long side, in pixels, at which the encoder sees the region around the mask (default: "
         f"{DEFAULT_WORKING_SIZE}, the size the weights were trained at)",
@@ -330,11 +335,16 @@ class Job:
 
 
 def run_inpaint(args: argparse.Namespace) -> int:
+    if args.mirror and args.preview:
+        raise In2Error("--mirror has no preview: give one of --mirror and --preview")
     jobs, folder_run = plan_jobs(args.image, args.mask, args.output)
     from in2_studio.engine import Inpainter  # torch loads here, after the cheap checks
 
-    inpainter = Inpainter.load(weights=args.weights, device=args.device, working_size=args.working_size)
-    stage = "preview" if args.preview else "full"
+    if args.mirror:
+        inpainter, stage = MirrorFiller(), "mirror fill"
+    else:
+        inpainter = Inpainter.load(weights=args.weights, device=args.device, working_size=args.working_size)
+        stage = "preview" if args.preview else "full"
     if not folder_run:
         done = inpaint_file(inpainter, jobs[0], args.preview)
         print(f"{PROG}: wrote {jobs[0].output} ({stage}, {done.device}, {done.seconds:.1f} s)")
@@ -358,6 +368,20 @@ def run_inpaint(args: argparse.Namespace) -> int:
         return 2
     print(f"{PROG}: wrote {done} photos to {out_dir} ({stage}, {inpainter.device}, {seconds:.1f} s)")
     return 0
+
+
+class MirrorFiller:
+    """The engine's mirror fill behind the Inpainter's `fill`, for `inpaint --mirror`: no network, no weights."""
+
+    device = "cpu"
+
+    def fill(self, image, mask, preview: bool = False):
+        from in2_studio.engine import Stage
+        from in2_studio.engine.mirror import mirror_fill
+
+        start = time.perf_counter()
+        result, _ = mirror_fill(image, mask)
+        return Stage("full", result, time.perf_counter() - start, self.device)
 
 
 def inpaint_file(inpainter, job: Job, preview: bool):

@@ -102,6 +102,29 @@ def test_preview_writes_the_preview_stage(tmp_path, photo, mask, engine_args):
     assert np.array_equal(result[~hole], face[~hole])
 
 
+def test_mirror_fills_the_eye_from_the_other_eye_without_the_network(tmp_path, photo, capsys):
+    from in2_studio.engine.mirror import mirror_fill
+
+    eye = _hole(box=(100, 122, 88, 118))
+    mask, out = _save_mask(tmp_path / "eye.png", eye), tmp_path / "fixed.png"
+    # No --weights: the mirror fill needs none, so a missing weights file cannot matter.
+    assert run_cli("inpaint", "--image", photo, "--mask", mask, "--output", out, "--mirror") == 0
+    assert "(mirror fill, cpu" in capsys.readouterr().out
+    expected, _ = mirror_fill(_face(), eye)
+    np.testing.assert_array_equal(np.asarray(Image.open(out)), expected)
+
+
+def test_mirror_with_no_source_or_with_preview_is_one_line_exit_2_and_writes_nothing(tmp_path, mask, capsys):
+    noise = tmp_path / "noise.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (250, 250, 3), dtype=np.uint8)).save(noise)
+    out = tmp_path / "out.png"
+    assert run_cli("inpaint", "--image", noise, "--mask", mask, "--output", out, "--mirror") == 2
+    assert "No mirrored match for the hole at" in _one_error_line(capsys.readouterr().err)
+    assert run_cli("inpaint", "--image", noise, "--mask", mask, "--output", out, "--mirror", "--preview") == 2
+    assert "--mirror has no preview" in _one_error_line(capsys.readouterr().err)
+    assert not out.exists()
+
+
 def test_output_folder_keeps_the_photos_name(tmp_path, photo, mask, engine_args):
     out_dir = tmp_path / "results"
     out_dir.mkdir()

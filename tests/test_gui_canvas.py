@@ -207,6 +207,15 @@ def test_clear_and_invert_are_undoable_steps(qtbot, window):
     np.testing.assert_array_equal(mask.array, painted)
 
 
+def test_no_two_actions_share_a_shortcut(qtbot, window):
+    # Qt fires neither of two actions that share a key: a clash would silently disable both.
+    owners = {}
+    for action in window.actions():
+        for key in action.shortcuts():
+            owners.setdefault(key.toString(), []).append(action.text())
+    assert {key: names for key, names in owners.items() if len(names) > 1} == {}
+
+
 def test_shortcuts_and_about_dialogs(qtbot, window):
     shortcuts = window.show_shortcuts()
     texts = {
@@ -214,6 +223,7 @@ def test_shortcuts_and_about_dialogs(qtbot, window):
     }
     assert "Ctrl+Z" in texts["Undo"]
     assert texts["See the original photo"] == "Hold Tab"
+    assert texts["Mirror fill"] == "Ctrl+R"
     shortcuts.reject()
     about = window.show_about()
     from in2_studio.gui.dialogs import about_text

@@ -9,6 +9,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QImage, QUndoGroup
 from PySide6.QtWidgets import QMainWindow
 
+from in2_studio.engine.mirror import mirror_fill
 from in2_studio.errors import In2Error
 from in2_studio.gui.canvas import Canvas, rgb_to_qimage
 from in2_studio.gui.commands import ApplyResultCommand, MaskEditCommand
@@ -427,16 +428,46 @@ class MainWindow(QMainWindow):
         if self._job_version is None or self.document is None:
             return
         self._stage_seconds["full" if final else "preview"] = seconds
-        self._result = image
-        self._result_final = final
-        self._result_version = self._job_version
+        version = self._job_version
         if final:
             self._job_version = None
-        self.canvas.show_result(image, self._job_rect)
+        self._present(image, final, version, self._job_rect)
+        self.show_device(device)
+
+    def _present(self, image: np.ndarray, final: bool, version: tuple[int, int], rect: Rect | None) -> None:
+        self._result = image
+        self._result_final = final
+        self._result_version = version
+        self.canvas.show_result(image, rect)
         # Hide the overlay so the fill can be seen; the next stroke brings it back.
         self.show_mask_action.setChecked(False)
-        self.show_device(device)
         self._update_actions()
+
+    def run_mirror_fill(self) -> None:
+        """Fill the mask from the other side of the face, mirrored: a real eye for a damaged one, where the
+        network still paints a blurred one. Fast enough to run here; the result is applied or undone as any."""
+        document = self.document
+        if document is None or self.canvas.stroking:
+            return
+        if document.mask.is_empty():
+            self.stage_label.setText("Paint over what must go first: the mask is empty.")
+            return
+        mask = document.mask.copy()
+        try:
+            result, matches = mirror_fill(document.base, mask)
+        except In2Error as error:
+            self.stage_label.setText(f"Mirror fill failed: {error}")
+            self.prompts.error("Mirror fill failed", str(error))
+            return
+        # A network job still running would replace this result when it ends.
+        self.worker.cancel()
+        self._job_version = None
+        self._present(result, True, document.version, bounding_rect(mask))
+        worst = min(match.score for match in matches)
+        self.stage_label.setText(
+            f"Mirror fill: {len(matches)} hole{'s' if len(matches) > 1 else ''} from the other side "
+            f"(match {worst:.2f}). Apply keeps it; Inpaint now fills with the network instead."
+        )
 
     def _on_failed(self, generation: int, message: str) -> None:
         self._job_version = None
@@ -576,7 +607,13 @@ class MainWindow(QMainWindow):
             self.compare_action,
         ):
             action.setEnabled(has_document)
-        for action in (self.clear_mask_action, self.grow_mask_action, self.shrink_mask_action, self.inpaint_action):
+        for action in (
+            self.clear_mask_action,
+            self.grow_mask_action,
+            self.shrink_mask_action,
+            self.inpaint_action,
+            self.mirror_fill_action,
+        ):
             action.setEnabled(has_mask)
         self.apply_action.setEnabled(self._current_final() is not None)
 

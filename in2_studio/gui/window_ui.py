@@ -106,6 +106,13 @@ def _create_actions(window: MainWindow) -> None:
         "play-circle-outline",
         "Fill the masked area",
     )
+    window.mirror_fill_action = a(
+        "&Mirror fill",
+        window.run_mirror_fill,
+        ("Ctrl+R",),
+        "flip-horizontal",
+        "Fill from the other side of the face, mirrored: an eye from the other eye",
+    )
     window.stop_action = a(
         "&Stop inpainting", window.stop_inpaint, ("Esc",), "stop-circle-outline", "Stop the running job"
     )
@@ -206,6 +213,7 @@ def _create_menus(window: MainWindow) -> None:
         window.copy_action,
         None,
         window.inpaint_action,
+        window.mirror_fill_action,
         window.stop_action,
         window.auto_action,
         window.apply_action,
@@ -285,6 +293,7 @@ def _create_toolbar(window: MainWindow) -> None:
 
     for action in (
         window.inpaint_action,
+        window.mirror_fill_action,
         window.stop_action,
         window.auto_action,
         window.apply_action,

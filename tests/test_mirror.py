@@ -1,0 +1,110 @@
+"""Mirror fill: a hole over one side of a face is filled from the other side, mirrored."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from in2_studio.engine.mirror import mirror_fill
+from in2_studio.errors import In2Error
+from in2_studio.training.faces import LFW_LANDMARKS
+from in2_studio.training.metrics import hole_psnr
+
+AXIS = 125  # the deep-funneled LFW faces are centred: their axis of symmetry is the middle column
+LEFT_EYE = LFW_LANDMARKS[0]
+
+
+@pytest.fixture(scope="module")
+def symmetric_face(face_photo) -> np.ndarray:
+    """The LFW face with its left half mirrored onto its right: a face whose other eye is this eye's mirror image."""
+    face = face_photo.copy()
+    face[:, AXIS:] = face[:, : face.shape[1] - AXIS][:, ::-1]
+    return face
+
+
+def eye_box(shape, centre=LEFT_EYE, size=(30, 22)) -> np.ndarray:
+    hole = np.zeros(shape[:2], bool)
+    (x, y), (w, h) = np.round(centre).astype(int), size
+    hole[y - h // 2 : y + h // 2, x - w // 2 : x + w // 2] = True
+    return hole
+
+
+def telea(image, hole):
+    return cv2.inpaint(image, hole.astype(np.uint8) * 255, 3, cv2.INPAINT_TELEA)
+
+
+def test_an_eye_comes_back_from_the_other_eye(symmetric_face):
+    hole = eye_box(symmetric_face.shape)
+    result, (match,) = mirror_fill(symmetric_face, hole)
+    # The source is the other eye: across the axis, level with this one, not turned.
+    assert match.offset[0] == pytest.approx(2 * (AXIS - LEFT_EYE[0]), abs=3)
+    assert abs(match.offset[1]) <= 3 and match.angle == 0
+    assert match.score > 0.9
+    ours = hole_psnr(symmetric_face, result, hole)
+    classical = hole_psnr(symmetric_face, telea(symmetric_face, hole), hole)
+    assert ours > 35 and ours > classical + 15, (ours, classical)
+
+
+def test_a_tilted_face_is_matched_turned(symmetric_face):
+    """A head tilted by 6°: its mirror image is tilted the other way, so the source is found turned by about 12°."""
+    h, w = symmetric_face.shape[:2]
+    turn = cv2.getRotationMatrix2D((AXIS, 125), 6, 1.0)
+    tilted = cv2.warpAffine(symmetric_face, turn, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+    eye = turn @ np.array([*LEFT_EYE, 1.0])
+    hole = eye_box(tilted.shape, eye)
+    result, (match,) = mirror_fill(tilted, hole)
+    assert 8 <= abs(match.angle) <= 16
+    ours, classical = hole_psnr(tilted, result, hole), hole_psnr(tilted, telea(tilted, hole), hole)
+    assert ours > 35 and ours > classical + 15, (ours, classical)
+
+
+def test_each_hole_is_filled_from_its_own_source(symmetric_face):
+    hole = eye_box(symmetric_face.shape) | eye_box(symmetric_face.shape, (150, 170), (16, 12))
+    result, matches = mirror_fill(symmetric_face, hole)
+    assert len(matches) == 2
+    np.testing.assert_array_equal(result[~hole], symmetric_face[~hole])
+    assert hole_psnr(symmetric_face, result, hole) > hole_psnr(symmetric_face, telea(symmetric_face, hole), hole) + 5
+
+
+def test_a_hole_with_no_mirrored_source_is_refused_with_a_clear_message(face_photo):
+    noise = np.random.default_rng(0).integers(0, 256, face_photo.shape, dtype=np.uint8)
+    with pytest.raises(In2Error, match="No mirrored match for the hole at"):
+        mirror_fill(noise, eye_box(noise.shape))
+    # Both eyes masked: each one's source would be the other, which is missing too.
+    both = eye_box(face_photo.shape, size=(70, 24))
+    both |= eye_box(face_photo.shape, (2 * AXIS - LEFT_EYE[0], LEFT_EYE[1]), (70, 24))
+    with pytest.raises(In2Error, match="No mirrored match"):
+        mirror_fill(face_photo, both)
+    with pytest.raises(In2Error, match="mask is empty"):
+        mirror_fill(face_photo, np.zeros(face_photo.shape[:2], bool))
+
+
+def test_holes_at_the_photo_edges(symmetric_face):
+    for box in ((0, 0, 20, 14), (230, 236, 250, 250), (0, 110, 12, 140)):
+        hole = np.zeros(symmetric_face.shape[:2], bool)
+        x0, y0, x1, y1 = box
+        hole[y0:y1, x0:x1] = True
+        result, _ = mirror_fill(symmetric_face, hole)
+        np.testing.assert_array_equal(result[~hole], symmetric_face[~hole])
+        assert hole_psnr(symmetric_face, result, hole) > 20
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**31 - 1), strokes=st.integers(1, 4), width=st.integers(1, 30))
+def test_pixels_outside_the_mask_never_change(face_photo, seed, strokes, width):
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(face_photo.shape[:2], np.uint8)
+    for _ in range(strokes):
+        a, b = rng.integers(0, 250, 2), rng.integers(0, 250, 2)
+        cv2.line(mask, tuple(map(int, a)), tuple(map(int, b)), 255, width)
+    try:
+        result, matches = mirror_fill(face_photo, mask)
+    except In2Error as error:
+        assert "No mirrored match" in str(error)
+        return
+    assert result.dtype == np.uint8 and result.shape == face_photo.shape
+    np.testing.assert_array_equal(result[mask == 0], face_photo[mask == 0])
+    assert all(m.score >= 0.5 for m in matches)
