@@ -78,11 +78,11 @@ def _match(image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, int]) 
     sx1, sy1 = min(width, tx1 + reach), min(height, ty1 + rise)
 
     scale = min(1.0, MATCH_SIZE / max(tx1 - tx0, ty1 - ty0))
-    area = _reduce(image[sy0:sy1, sx0:sx1], scale).astype(np.float32)
-    # Any hole pixel, grown a pixel by the reduction, is unknown: never a source, never matched.
-    unknown = _reduce(hole[sy0:sy1, sx0:sx1].astype(np.uint8) * 255, scale) > 0
     left, top = int((tx0 - sx0) * scale), int((ty0 - sy0) * scale)
     tw, th = max(1, round((tx1 - tx0) * scale)), max(1, round((ty1 - ty0) * scale))
+    # Any hole pixel, grown a pixel by the reduction, is unknown: never a source, never matched.
+    unknown = _reduce(hole[sy0:sy1, sx0:sx1].astype(np.uint8) * 255, scale) > 0
+    area = _without_holes(_reduce(image[sy0:sy1, sx0:sx1], scale).astype(np.float32), unknown, max(tw, th) / 16)
     template = area[top : top + th, left : left + tw][:, ::-1]
     template_unknown = unknown[top : top + th, left : left + tw][:, ::-1]
     centre = ((tw - 1) / 2, (th - 1) / 2)
@@ -137,6 +137,17 @@ def _margin(box: tuple[int, int, int, int], shape: tuple[int, int]) -> tuple[int
     """The box grown by two pixels, within the photo: (y0, x0, y1, x1)."""
     x0, y0, x1, y1 = box
     return max(0, y0 - 2), max(0, x0 - 2), min(shape[0], y1 + 2), min(shape[1], x1 + 2)
+
+
+def _without_holes(area: np.ndarray, unknown: np.ndarray, sigma: float) -> np.ndarray:
+    """The area with its unknown pixels (whatever the photo still holds under the mask: the damage) replaced by
+    the blur of the known pixels around them, so that they neither help nor mislead a match that overlaps them."""
+    known = (~unknown).astype(np.float32)
+    blur = cv2.GaussianBlur(area * known[..., None], (0, 0), sigma)
+    weight = cv2.GaussianBlur(known, (0, 0), sigma)[..., None]
+    area = area.copy()
+    area[unknown] = (blur / np.maximum(weight, 1e-3))[unknown]
+    return area
 
 
 def _reduce(image: np.ndarray, scale: float) -> np.ndarray:
