@@ -82,6 +82,13 @@ def test_a_hole_with_no_mirrored_source_is_refused_with_a_clear_message(face_pho
         mirror_fill(face_photo, np.zeros(face_photo.shape[:2], bool))
 
 
+def test_a_mask_of_many_separate_holes_is_refused_before_any_matching(face_photo):
+    specks = np.zeros(face_photo.shape[:2], bool)
+    specks[10:240:25, 10:240:25] = True  # 100 dabs, far apart
+    with pytest.raises(In2Error, match="100 separate holes; mirror fill takes at most 8"):
+        mirror_fill(face_photo, specks)
+
+
 def test_holes_at_the_photo_edges(symmetric_face):
     for box in ((0, 0, 20, 14), (230, 236, 250, 250), (0, 110, 12, 140)):
         hole = np.zeros(symmetric_face.shape[:2], bool)

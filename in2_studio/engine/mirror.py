@@ -25,6 +25,7 @@ ANGLES = range(-20, 21, 4)  # degrees the mirrored surroundings are turned: twic
 MIN_SCORE = 0.5  # below this correlation the match is a guess, not the other side of a face
 SEARCH = 16  # sideways, the source is looked for within 16 × the hole's size (vertically, the tilt's reach)
 JOIN = 3  # pixels: holes closer than this are one hole (a stroke broken by a gap of a pixel or two)
+MAX_HOLES = 8  # each hole is matched on its own (up to about a second in a large photo): no dabbed masks
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,15 @@ def mirror_fill(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, list[M
     hole = np.asarray(mask) != 0
     if not hole.any():
         raise In2Error("The mask is empty: paint over what must go first.")
+    boxes = _holes(hole)
+    if len(boxes) > MAX_HOLES:
+        raise In2Error(
+            f"The mask has {len(boxes)} separate holes; mirror fill takes at most {MAX_HOLES}, each matched on its "
+            "own. Fill it with the network instead (Inpaint), or mirror a few holes at a time."
+        )
     result = image.copy()
     matches = []
-    for box in _holes(hole):
+    for box in boxes:
         match, source = _match(image, hole, box)
         x0, y0, x1, y1 = box
         inside = hole[y0:y1, x0:x1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QImage, QUndoGroup
 from PySide6.QtWidgets import QMainWindow
 
@@ -453,11 +453,17 @@ class MainWindow(QMainWindow):
             self.stage_label.setText("Paint over what must go first: the mask is empty.")
             return
         mask = document.mask.copy()
+        # Up to a second a hole in a large photo: long enough to show that the window is at work.
+        QGuiApplication.setOverrideCursor(Qt.WaitCursor)
         try:
             result, matches = mirror_fill(document.base, mask)
         except In2Error as error:
-            self.stage_label.setText(f"Mirror fill failed: {error}")
-            self.prompts.error("Mirror fill failed", str(error))
+            result, matches, failure = None, [], str(error)
+        finally:
+            QGuiApplication.restoreOverrideCursor()  # before any dialog
+        if result is None:
+            self.stage_label.setText(f"Mirror fill failed: {failure}")
+            self.prompts.error("Mirror fill failed", failure)
             return
         # A network job still running would replace this result when it ends.
         self.worker.cancel()
