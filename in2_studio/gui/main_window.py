@@ -386,12 +386,19 @@ class MainWindow(QMainWindow):
         if self.auto_action.isChecked() and not computing_or_done:
             self.run_inpaint()
 
-    def run_inpaint(self) -> None:
+    def _fillable_document(self) -> Document | None:
+        """The document when its mask can be filled now (a mask, no stroke under way), else None."""
         document = self.document
         if document is None or self.canvas.stroking:
-            return
+            return None
         if document.mask.is_empty():
             self.stage_label.setText("Paint over what must go first: the mask is empty.")
+            return None
+        return document
+
+    def run_inpaint(self) -> None:
+        document = self._fillable_document()
+        if document is None:
             return
         self._job_version = document.version
         self._stage_seconds = {}
@@ -446,11 +453,8 @@ class MainWindow(QMainWindow):
     def run_mirror_fill(self) -> None:
         """Fill the mask from the other side of the face, mirrored: a real eye for a damaged one, where the
         network still paints a blurred one. Fast enough to run here; the result is applied or undone as any."""
-        document = self.document
-        if document is None or self.canvas.stroking:
-            return
-        if document.mask.is_empty():
-            self.stage_label.setText("Paint over what must go first: the mask is empty.")
+        document = self._fillable_document()
+        if document is None:
             return
         mask = document.mask.copy()
         # Up to a second a hole in a large photo: long enough to show that the window is at work.
