@@ -50,9 +50,10 @@ def main() -> None:
     for index, path in enumerate(files):
         image, landmarks = load_face(path)
         hole = eye_hole(image.shape, landmarks, index, np.random.default_rng(index))
-        fills = {"telea": telea(image, hole), "in2": inpainter.inpaint(image, hole)}
+        holed = np.where(hole[..., None], 0, image).astype(np.uint8)  # no method may see what was under the hole
+        fills = {"telea": telea(holed, hole), "in2": inpainter.inpaint(holed, hole)}
         try:
-            fills["mirror"], _ = mirror_fill(image, hole)
+            fills["mirror"], _ = mirror_fill(holed, hole)
         except In2Error:
             refused += 1
         if "mirror" in fills:

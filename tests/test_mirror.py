@@ -48,6 +48,20 @@ def test_an_eye_comes_back_from_the_other_eye(symmetric_face):
     assert ours > 35 and ours > classical + 15, (ours, classical)
 
 
+def test_what_lies_under_the_hole_is_never_read(symmetric_face, face_photo):
+    """The damage under the mask (in a benchmark: the truth) must neither guide the match nor leak into the blend."""
+    for photo in (symmetric_face, face_photo):
+        hole = eye_box(photo.shape)
+        results = []
+        for under in (None, 0, 255):
+            damaged = photo.copy()
+            if under is not None:
+                damaged[hole] = under
+            results.append(mirror_fill(damaged, hole)[0])
+        np.testing.assert_array_equal(results[0], results[1])
+        np.testing.assert_array_equal(results[0], results[2])
+
+
 def test_a_tilted_face_is_matched_turned(symmetric_face):
     """A head tilted by 6°: its mirror image is tilted the other way, so the source is found turned by about 12°."""
     h, w = symmetric_face.shape[:2]

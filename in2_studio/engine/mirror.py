@@ -25,6 +25,7 @@ ANGLES = range(-20, 21, 4)  # degrees the mirrored surroundings are turned: twic
 MIN_SCORE = 0.5  # below this correlation the match is a guess, not the other side of a face
 SEARCH = 16  # sideways, the source is looked for within 16 × the hole's size (vertically, the tilt's reach)
 JOIN = 3  # pixels: holes closer than this are one hole (a stroke broken by a gap of a pixel or two)
+ERODED = 3  # pixels cv2.seamlessClone erodes its mask by (OpenCV 4: three passes of a 3×3 kernel)
 MAX_HOLES = 8  # each hole is matched on its own (up to about a second in a large photo): no dabbed masks
 
 
@@ -169,12 +170,14 @@ def _blend(image: np.ndarray, hole: np.ndarray, source: np.ndarray, box: tuple[i
     `source` covers the box's margin (`_margin`); the box's pixels come back."""
     x0, y0, x1, y1 = box
     ry0, rx0, ry1, rx1 = _margin(box, image.shape[:2])
-    pad = 8  # room on every side, so the blend's region never touches the array's edge
+    pad = 8 + ERODED  # room on every side, so the blend's region never touches the array's edge
     dst = cv2.copyMakeBorder(image[ry0:ry1, rx0:rx1], pad, pad, pad, pad, cv2.BORDER_REFLECT)
     src = cv2.copyMakeBorder(source, pad, pad, pad, pad, cv2.BORDER_REFLECT)
     inner = np.zeros(dst.shape[:2], np.uint8)
     inner[pad + y0 - ry0 : pad + y1 - ry0, pad + x0 - rx0 : pad + x1 - rx0] = hole[y0:y1, x0:x1] * 255
-    inner = cv2.dilate(inner, np.ones((3, 3), np.uint8))  # the known pixels around the hole are the boundary
+    # seamlessClone erodes its mask by ERODED pixels and takes the photo's own gradients outside what is left:
+    # grown by one more, the source's gradients cover the hole and its edge, and nothing under the hole is read.
+    inner = cv2.dilate(inner, np.ones((3, 3), np.uint8), iterations=ERODED + 1)
     bx, by, bw, bh = cv2.boundingRect(inner)
     blended = cv2.seamlessClone(src, dst, inner, (bx + bw // 2, by + bh // 2), cv2.NORMAL_CLONE)
     return blended[pad + y0 - ry0 : pad + y1 - ry0, pad + x0 - rx0 : pad + x1 - rx0]
