@@ -23,6 +23,7 @@ CONTEXT = 0.75  # the surroundings matched: a band of 0.75 × the hole's size ar
 MATCH_SIZE = 64  # matched at most this many pixels across (the photo is reduced to match)
 ANGLES = range(-20, 21, 4)  # degrees the mirrored surroundings are turned: twice a head's tilt of ±10°
 MIN_SCORE = 0.5  # below this correlation the match is a guess, not the other side of a face
+MIN_OVERLAP = 0.5  # a placement is judged only where this share of the surroundings lies over known pixels
 SEARCH = 16  # sideways, the source is looked for within 16 × the hole's size (vertically, the tilt's reach)
 JOIN = 3  # pixels: holes closer than this are one hole (a stroke broken by a gap of a pixel or two)
 ERODED = 3  # pixels cv2.seamlessClone erodes its mask by (OpenCV 4: three passes of a 3×3 kernel)
@@ -90,7 +91,7 @@ def _match(image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, int]) 
     tw, th = max(1, round((tx1 - tx0) * scale)), max(1, round((ty1 - ty0) * scale))
     # Any hole pixel, grown a pixel by the reduction, is unknown: never a source, never matched.
     unknown = _reduce(hole[sy0:sy1, sx0:sx1].astype(np.uint8) * 255, scale) > 0
-    area = _without_holes(_reduce(image[sy0:sy1, sx0:sx1], scale).astype(np.float32), unknown, max(tw, th) / 16)
+    area = _reduce(image[sy0:sy1, sx0:sx1], scale).astype(np.float32)
     template = area[top : top + th, left : left + tw][:, ::-1]
     template_unknown = unknown[top : top + th, left : left + tw][:, ::-1]
     centre = ((tw - 1) / 2, (th - 1) / 2)
@@ -105,7 +106,7 @@ def _match(image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, int]) 
         known = (inside & ~missing).astype(np.float32)
         if area.shape[0] < th or area.shape[1] < tw or known.sum() < 0.2 * known.size:
             continue
-        score = cv2.matchTemplate(area, turned, cv2.TM_CCOEFF_NORMED, mask=np.dstack([known] * 3))
+        score = _masked_correlation(area, ~unknown, turned, known > 0)
         # A source must lie beside the hole, along the tilt, and take no unknown pixel into the fill.
         takes_unknown = cv2.matchTemplate(unknown.astype(np.float32), missing.astype(np.float32), cv2.TM_CCORR)
         ys, xs = np.mgrid[0 : score.shape[0], 0 : score.shape[1]]
@@ -147,15 +148,26 @@ def _margin(box: tuple[int, int, int, int], shape: tuple[int, int]) -> tuple[int
     return max(0, y0 - 2), max(0, x0 - 2), min(shape[0], y1 + 2), min(shape[1], x1 + 2)
 
 
-def _without_holes(area: np.ndarray, unknown: np.ndarray, sigma: float) -> np.ndarray:
-    """The area with its unknown pixels (whatever the photo still holds under the mask: the damage) replaced by
-    the blur of the known pixels around them, so that they neither help nor mislead a match that overlaps them."""
-    known = (~unknown).astype(np.float32)
-    blur = cv2.GaussianBlur(area * known[..., None], (0, 0), sigma)
-    weight = cv2.GaussianBlur(known, (0, 0), sigma)[..., None]
-    area = area.copy()
-    area[unknown] = (blur / np.maximum(weight, 1e-3))[unknown]
-    return area
+def _masked_correlation(area: np.ndarray, area_known: np.ndarray, template: np.ndarray, known: np.ndarray):
+    """The normalised correlation of `template` with `area` at every placement, over the pixels known in both
+    (Padfield, "Masked object registration in the Fourier domain", 2012): unknown pixels of the area (whatever the
+    photo still holds under the mask: the damage) neither help nor mislead. Channels are summed, as OpenCV does."""
+
+    def correlate(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+        return cv2.matchTemplate(np.ascontiguousarray(image), np.ascontiguousarray(kernel), cv2.TM_CCORR)
+
+    a_mask, t_mask = area_known.astype(np.float32), known.astype(np.float32)
+    overlap = np.maximum(correlate(a_mask, t_mask), 1.0)
+    numerator = denominator_a = denominator_t = 0.0
+    for c in range(area.shape[2]):
+        a, t = area[..., c] * a_mask, template[..., c] * t_mask
+        sum_a, sum_t = correlate(a, t_mask), correlate(a_mask, t)
+        numerator = numerator + correlate(a, t) - sum_a * sum_t / overlap
+        denominator_a = denominator_a + correlate(a * a, t_mask) - sum_a * sum_a / overlap
+        denominator_t = denominator_t + correlate(a_mask, t * t) - sum_t * sum_t / overlap
+    score = numerator / np.sqrt(np.maximum(denominator_a * denominator_t, 1e-6))
+    # Too little of the template over known pixels to judge by.
+    return np.where(overlap >= MIN_OVERLAP * max(1.0, float(t_mask.sum())), score, -np.inf)
 
 
 def _reduce(image: np.ndarray, scale: float) -> np.ndarray:
