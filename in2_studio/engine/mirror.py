@@ -88,14 +88,19 @@ def _match(image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, int]) 
 
     scale = min(1.0, MATCH_SIZE / max(tx1 - tx0, ty1 - ty0))
     left, top = int((tx0 - sx0) * scale), int((ty0 - sy0) * scale)
-    tw, th = max(1, round((tx1 - tx0) * scale)), max(1, round((ty1 - ty0) * scale))
+    wide, high = max(1, round((tx1 - tx0) * scale)), max(1, round((ty1 - ty0) * scale))
     # Any hole pixel, grown a pixel by the reduction, is unknown: never a source, never matched.
     unknown = _reduce(hole[sy0:sy1, sx0:sx1].astype(np.uint8) * 255, scale) > 0
     area = _reduce(image[sy0:sy1, sx0:sx1], scale).astype(np.float32)
-    template = area[top : top + th, left : left + tw][:, ::-1]
-    template_unknown = unknown[top : top + th, left : left + tw][:, ::-1]
+    template = area[top : top + high, left : left + wide][:, ::-1]
+    template_unknown = unknown[top : top + high, left : left + wide][:, ::-1]
+    th, tw = template.shape[:2]  # what the area holds: rounding may take a row or column off at its edge
     centre = ((tw - 1) / 2, (th - 1) / 2)
     own_x, own_y = left + centre[0], top + centre[1]
+    # Where each placement's centre lies from the hole's, the same at every angle.
+    ys, xs = np.mgrid[0 : area.shape[0] - th + 1, 0 : area.shape[1] - tw + 1]
+    dx, dy = xs + centre[0] - own_x, ys + centre[1] - own_y
+    aside = np.abs(dx) >= (x1 - x0) * scale
 
     best = None
     for angle in ANGLES:
@@ -104,14 +109,11 @@ def _match(image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, int]) 
         inside = cv2.warpAffine(np.ones((th, tw), np.uint8), turn, (tw, th), flags=cv2.INTER_NEAREST) > 0
         missing = cv2.warpAffine(template_unknown.astype(np.uint8), turn, (tw, th), flags=cv2.INTER_NEAREST) > 0
         known = (inside & ~missing).astype(np.float32)
-        if area.shape[0] < th or area.shape[1] < tw or known.sum() < 0.2 * known.size:
+        if known.sum() < 0.2 * known.size:
             continue
         score = _masked_correlation(area, ~unknown, turned, known > 0)
         # A source must lie beside the hole, along the tilt, and take no unknown pixel into the fill.
         takes_unknown = cv2.matchTemplate(unknown.astype(np.float32), missing.astype(np.float32), cv2.TM_CCORR)
-        ys, xs = np.mgrid[0 : score.shape[0], 0 : score.shape[1]]
-        dx, dy = xs + centre[0] - own_x, ys + centre[1] - own_y
-        aside = np.abs(dx) >= (x1 - x0) * scale
         along = np.abs(dy) <= np.tan(np.deg2rad(abs(angle) / 2 + 8)) * np.abs(dx) + 1
         allowed = aside & along & (takes_unknown < 0.5) & np.isfinite(score)
         if not allowed.any():
