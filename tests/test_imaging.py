@@ -387,13 +387,14 @@ def test_a_grey_photo_keeps_its_alpha_and_grey_profile(tmp_path, face, suffix):
     source = tmp_path / f"source{suffix}"
     alpha = np.tile(np.linspace(0, 255, 200).astype(np.uint8), (160, 1))
     grey = np.asarray(Image.fromarray(face).convert("L"))
-    Image.fromarray(np.dstack([grey, alpha]), "LA").save(source, icc_profile=_grey_profile())
+    profile = _grey_profile()  # made once: LittleCMS stamps each new profile with the current second
+    Image.fromarray(np.dstack([grey, alpha]), "LA").save(source, icc_profile=profile)
     photo = read_image(source)
-    assert photo.grey and photo.icc_profile == _grey_profile()
+    assert photo.grey and photo.icc_profile == profile
     path = tmp_path / f"saved{suffix}"
     write_image(path, photo.rgb, alpha=photo.alpha, icc_profile=photo.icc_profile, grey=photo.grey)
     saved = read_image(path)
-    assert Image.open(path).mode == "LA" and saved.icc_profile == _grey_profile()
+    assert Image.open(path).mode == "LA" and saved.icc_profile == profile
     assert np.array_equal(saved.rgb[:, :, 0], grey) and np.array_equal(saved.alpha, alpha)
 
 
