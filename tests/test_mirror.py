@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 import pytest
@@ -53,10 +55,24 @@ def test_an_eye_comes_back_from_the_other_eye(symmetric_face):
     assert ours > 35 and ours > classical + 15, (ours, classical)
 
 
+def test_in_a_large_photo_the_source_lands_on_the_pixel(symmetric_face):
+    """The match is found on a reduced copy (a pixel there is several here), then refined near it at a finer scale
+    and between pixels: the eye of a face enlarged 4× comes back as itself, not shifted."""
+    big = cv2.resize(symmetric_face, None, fx=4, fy=4, interpolation=cv2.INTER_CUBIC)
+    centre = np.round((np.array(LEFT_EYE) + 0.5) * 4 - 0.5)
+    hole = eye_box(big.shape, centre, (120, 88))
+    result, (match,) = mirror_fill(blacked_out(big, hole), hole)
+    axis, hole_centre = 4 * AXIS - 0.5, centre[0] - 0.5  # the mirror's axis and the box's middle, between pixels
+    assert match.offset[0] == pytest.approx(2 * (axis - hole_centre), abs=1) and abs(match.offset[1]) < 1
+    ours, classical = hole_psnr(big, result, hole), hole_psnr(big, telea(big, hole), hole)
+    assert ours > 45 and ours > classical + 25, (ours, classical)
+
+
 def test_what_lies_under_the_hole_is_never_read(symmetric_face, face_photo):
-    """The damage under the mask (in a benchmark: the truth) must neither guide the match nor leak into the blend."""
-    for photo in (symmetric_face, face_photo):
-        hole = eye_box(photo.shape)
+    """The damage under the mask (in a benchmark: the truth) must neither guide the match nor leak into the blend,
+    at the reduced scale or the photo's own (a small hole, and every refinement, is matched unreduced)."""
+    for photo, size in itertools.product((symmetric_face, face_photo), ((30, 22), (16, 12))):
+        hole = eye_box(photo.shape, size=size)
         results = []
         for under in (None, 0, 255):
             damaged = photo.copy()

@@ -20,7 +20,9 @@ import numpy as np
 from ..errors import In2Error
 
 CONTEXT = 0.75  # the surroundings matched: a band of 0.75 × the hole's size around it
-MATCH_SIZE = 64  # matched at most this many pixels across (the photo is reduced to match)
+MATCH_SIZE = 64  # matched first at most this many pixels across (the photo reduced), over the whole search area
+REFINE_SIZE = 256  # then again at up to this many, near the first match: a large photo's source lands on the pixel
+REFINE_TURN = range(-3, 4)  # degrees around the first match's angle (its ANGLES are 4° apart)
 ANGLES = range(-20, 21, 4)  # degrees the mirrored surroundings are turned: twice a head's tilt of ±10°
 MIN_SCORE = 0.5  # below this correlation the match is a guess, not the other side of a face
 MIN_OVERLAP = 0.5  # a placement is judged only where this share of the surroundings lies over known pixels
@@ -32,7 +34,7 @@ MAX_HOLES = 8  # each hole is matched on its own (up to about a second in a larg
 
 @dataclass(frozen=True)
 class MirrorMatch:
-    score: float  # normalised correlation of the hole's surroundings with the source's, mirrored
+    score: float  # normalised correlation of the hole's surroundings with the source's, mirrored (the coarse match)
     angle: float  # degrees the mirrored source is turned by
     offset: tuple[float, float]  # (dx, dy) from the hole's centre to its source's, in photo pixels
 
@@ -80,38 +82,121 @@ def _match(image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, int]) 
     size = max(x1 - x0, y1 - y0)
     band = int(round(CONTEXT * size)) + 1
     # The template: the hole's surroundings, in photo pixels; the search area around it.
-    tx0, ty0, tx1, ty1 = max(0, x0 - band), max(0, y0 - band), min(width, x1 + band), min(height, y1 + band)
+    surroundings = max(0, x0 - band), max(0, y0 - band), min(width, x1 + band), min(height, y1 + band)
+    tx0, ty0, tx1, ty1 = surroundings
     reach = SEARCH * size
     rise = int(np.tan(np.deg2rad(max(ANGLES) / 2 + 8)) * reach)
-    sx0, sy0 = max(0, tx0 - reach), max(0, ty0 - rise)
-    sx1, sy1 = min(width, tx1 + reach), min(height, ty1 + rise)
+    area = max(0, tx0 - reach), max(0, ty0 - rise), min(width, tx1 + reach), min(height, ty1 + rise)
+    extent = max(tx1 - tx0, ty1 - ty0)
 
-    scale = min(1.0, MATCH_SIZE / max(tx1 - tx0, ty1 - ty0))
-    left, top = int((tx0 - sx0) * scale), int((ty0 - sy0) * scale)
-    wide, high = max(1, round((tx1 - tx0) * scale)), max(1, round((ty1 - ty0) * scale))
-    # Any hole pixel, grown a pixel by the reduction, is unknown: never a source, never matched.
-    unknown = _reduce(hole[sy0:sy1, sx0:sx1].astype(np.uint8) * 255, scale) > 0
-    area = _reduce(image[sy0:sy1, sx0:sx1], scale).astype(np.float32)
-    template = area[top : top + high, left : left + wide][:, ::-1]
-    template_unknown = unknown[top : top + high, left : left + wide][:, ::-1]
-    th, tw = template.shape[:2]  # what the area holds: rounding may take a row or column off at its edge
-    centre = ((tw - 1) / 2, (th - 1) / 2)
-    own_x, own_y = left + centre[0], top + centre[1]
+    coarse = _View(image, hole, surroundings, area, min(1.0, MATCH_SIZE / extent))
+    found = _search(coarse, ANGLES, x1 - x0)
+    if found is None or found[0] < MIN_SCORE:
+        where = f"at ({(x0 + x1) // 2}, {(y0 + y1) // 2})"
+        raise In2Error(
+            f"No mirrored match for the hole {where}: mirror fill needs the other side of a face seen from the "
+            "front (an eye for an eye). Fill it with the network instead (Inpaint)."
+        )
+    score, angle, x, y = found
+    # Refine at a finer scale near the source found: a coarse pixel is 1/MATCH_SIZE of the surroundings, several
+    # photo pixels in a large photo (eyelashes out of place). Only a few coarse pixels away: the choice stands.
+    (cx, cy), slack = coarse.photo_centre(x, y), 2 / coarse.scale + 2
+    half_w, half_h = (tx1 - tx0) / 2 + slack, (ty1 - ty0) / 2 + slack
+    near = (
+        max(0, int(cx - half_w)),
+        max(0, int(cy - half_h)),
+        min(width, int(cx + half_w) + 2),
+        min(height, int(cy + half_h) + 2),
+    )
+    both = min(near[0], tx0), min(near[1], ty0), max(near[2], tx1), max(near[3], ty1)
+    fine = _View(image, hole, surroundings, both, min(1.0, REFINE_SIZE / extent), near)
+    refined = _search(fine, [angle + turn for turn in REFINE_TURN], x1 - x0)
+    view = coarse
+    if refined is not None:
+        view, (_, angle, x, y) = fine, refined
+
+    # Resample the photo: a hole pixel → the mirrored, turned template → the source found in the area.
+    # (a margin beyond the hole too: the blend takes its gradients across the hole's edge)
+    ry0, rx0, ry1, rx1 = _margin(box, hole.shape)
+    gy, gx = np.mgrid[ry0:ry1, rx0:rx1].astype(np.float32)
+    tw, (left, top) = view.template_size[0], view.template_corner
+    u = tw - 1 - (view.to_reduced(gx, 0) - left)
+    v = view.to_reduced(gy, 1) - top
+    turn = cv2.getRotationMatrix2D(view.template_centre, angle, 1.0)
+    map_x = view.to_photo(turn[0, 0] * u + turn[0, 1] * v + turn[0, 2] + x, 0).astype(np.float32)
+    map_y = view.to_photo(turn[1, 0] * u + turn[1, 1] * v + turn[1, 2] + y, 1).astype(np.float32)
+    source = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    (sx, sy), (ox, oy) = view.photo_centre(x, y), view.photo_centre(left, top)
+    return MirrorMatch(score, float(angle), (float(sx - ox), float(sy - oy))), source
+
+
+class _View:
+    """The photo's `area` reduced by about `scale`, and in it the hole's surroundings mirrored: the template.
+    Placements are searched within `near` (all the area if None). Positions map between the photo and the reduced
+    copy through its exact ratios (sizes round to whole pixels) and pixel centres: mapped as corners, a mirrored
+    source lands (1/scale − 1) photo pixels aside, a dozen at the coarse scale of a 16-megapixel photo."""
+
+    def __init__(self, image, hole, surroundings, area, scale: float, near=None):
+        self.scale = scale
+        tx0, ty0, tx1, ty1 = surroundings
+        sx0, sy0, sx1, sy1 = area
+        # Any pixel the reduction drew from the hole, grown by one more, is unknown: never a source, never matched,
+        # and nothing interpolated (the template turned, the source resampled) reads a hole pixel either.
+        touched = _reduce(hole[sy0:sy1, sx0:sx1].astype(np.uint8) * 255, scale)
+        self.unknown = cv2.dilate(touched, np.ones((3, 3), np.uint8)) > 0
+        self.area = _reduce(image[sy0:sy1, sx0:sx1], scale).astype(np.float32)
+        self.origin = (sx0, sy0)
+        self.ratio = (self.area.shape[1] / (sx1 - sx0), self.area.shape[0] / (sy1 - sy0))
+        left, top = int((tx0 - sx0) * scale), int((ty0 - sy0) * scale)
+        wide, high = max(1, round((tx1 - tx0) * scale)), max(1, round((ty1 - ty0) * scale))
+        self.template = self.area[top : top + high, left : left + wide][:, ::-1]
+        self.template_unknown = self.unknown[top : top + high, left : left + wide][:, ::-1]
+        th, tw = self.template.shape[:2]  # what the area holds: rounding may take a row or column off at its edge
+        self.template_size, self.template_corner = (tw, th), (left, top)
+        self.template_centre = ((tw - 1) / 2, (th - 1) / 2)
+        if near is None:
+            self.window = (0, 0, self.area.shape[1], self.area.shape[0])
+        else:
+            nx0, ny0, nx1, ny1 = near
+            self.window = (
+                max(0, int(self.to_reduced(nx0, 0))),
+                max(0, int(self.to_reduced(ny0, 1))),
+                min(self.area.shape[1], int(np.ceil(self.to_reduced(nx1, 0)))),
+                min(self.area.shape[0], int(np.ceil(self.to_reduced(ny1, 1)))),
+            )
+
+    def to_reduced(self, photo, axis: int):
+        return (photo - self.origin[axis] + 0.5) * self.ratio[axis] - 0.5
+
+    def to_photo(self, reduced, axis: int):
+        return (reduced + 0.5) / self.ratio[axis] - 0.5 + self.origin[axis]
+
+    def photo_centre(self, x, y):
+        """Where the centre of the template placed with its corner at (x, y) lies in the photo."""
+        cx, cy = self.template_centre
+        return self.to_photo(x + cx, 0), self.to_photo(y + cy, 1)
+
+
+def _search(view: _View, angles, hole_width: int) -> tuple[float, float, float, float] | None:
+    """The best placement (score, angle, x, y) in the view's window of its template turned by each of `angles`."""
+    (tw, th), (left, top), (wx0, wy0, wx1, wy1) = view.template_size, view.template_corner, view.window
+    if wx1 - wx0 < tw or wy1 - wy0 < th:
+        return None
+    area, unknown = view.area[wy0:wy1, wx0:wx1], view.unknown[wy0:wy1, wx0:wx1]
     # Where each placement's centre lies from the hole's, the same at every angle.
-    ys, xs = np.mgrid[0 : area.shape[0] - th + 1, 0 : area.shape[1] - tw + 1]
-    dx, dy = xs + centre[0] - own_x, ys + centre[1] - own_y
-    aside = np.abs(dx) >= (x1 - x0) * scale
-
+    ys, xs = np.mgrid[wy0 : wy1 - th + 1, wx0 : wx1 - tw + 1]
+    dx, dy = xs - left, ys - top
+    aside = np.abs(dx) >= hole_width * view.ratio[0]
     best = None
-    for angle in ANGLES:
-        turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
-        turned = cv2.warpAffine(template, turn, (tw, th), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    for angle in angles:
+        turn = cv2.getRotationMatrix2D(view.template_centre, angle, 1.0)
+        turned = cv2.warpAffine(view.template, turn, (tw, th), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         inside = cv2.warpAffine(np.ones((th, tw), np.uint8), turn, (tw, th), flags=cv2.INTER_NEAREST) > 0
-        missing = cv2.warpAffine(template_unknown.astype(np.uint8), turn, (tw, th), flags=cv2.INTER_NEAREST) > 0
-        known = (inside & ~missing).astype(np.float32)
+        missing = cv2.warpAffine(view.template_unknown.astype(np.uint8), turn, (tw, th), flags=cv2.INTER_NEAREST) > 0
+        known = inside & ~missing
         if known.sum() < 0.2 * known.size:
             continue
-        score = _masked_correlation(area, ~unknown, turned, known > 0)
+        score = _masked_correlation(area, ~unknown, turned, known)
         # A source must lie beside the hole, along the tilt, and take no unknown pixel into the fill.
         takes_unknown = cv2.matchTemplate(unknown.astype(np.float32), missing.astype(np.float32), cv2.TM_CCORR)
         along = np.abs(dy) <= np.tan(np.deg2rad(abs(angle) / 2 + 8)) * np.abs(dx) + 1
@@ -121,27 +206,18 @@ def _match(image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, int]) 
         score = np.where(allowed, score, -np.inf)
         y, x = np.unravel_index(int(np.argmax(score)), score.shape)
         if best is None or score[y, x] > best[0]:
-            best = (float(score[y, x]), angle, x, y)
-    if best is None or best[0] < MIN_SCORE:
-        where = f"at ({(x0 + x1) // 2}, {(y0 + y1) // 2})"
-        raise In2Error(
-            f"No mirrored match for the hole {where}: mirror fill needs the other side of a face seen from the "
-            "front (an eye for an eye). Fill it with the network instead (Inpaint)."
-        )
-    score, angle, x, y = best
+            best = (float(score[y, x]), angle, x + wx0 + _peak(score[y, :], x), y + wy0 + _peak(score[:, x], y))
+    return best
 
-    # Resample the photo: a hole pixel → the mirrored, turned template → the source found in the area.
-    turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
-    # (a margin beyond the hole too: the blend takes its gradients across the hole's edge)
-    ry0, rx0, ry1, rx1 = _margin(box, hole.shape)
-    gy, gx = np.mgrid[ry0:ry1, rx0:rx1].astype(np.float32)
-    u = (tw - 1) - ((gx - sx0) * scale - left)
-    v = (gy - sy0) * scale - top
-    map_x = ((turn[0, 0] * u + turn[0, 1] * v + turn[0, 2] + x) / scale + sx0).astype(np.float32)
-    map_y = ((turn[1, 0] * u + turn[1, 1] * v + turn[1, 2] + y) / scale + sy0).astype(np.float32)
-    source = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    offset = (float((x + centre[0] - own_x) / scale), float((y + centre[1] - own_y) / scale))
-    return MirrorMatch(score, float(angle), offset), source
+
+def _peak(scores: np.ndarray, at: int) -> float:
+    """Where between pixels the peak at `at` lies: the vertex of the parabola through it and its neighbours.
+    A turned source seldom sits on a whole pixel, and half a pixel shows in an eye's lashes."""
+    if not 0 < at < len(scores) - 1 or not np.isfinite(scores[at - 1 : at + 2]).all():
+        return 0.0
+    before, peak, after = (float(v) for v in scores[at - 1 : at + 2])
+    curve = before - 2 * peak + after
+    return float(np.clip(0.5 * (before - after) / curve, -0.5, 0.5)) if curve < 0 else 0.0
 
 
 def _margin(box: tuple[int, int, int, int], shape: tuple[int, int]) -> tuple[int, int, int, int]:
