@@ -187,18 +187,20 @@ def _search(view: _View, angles, hole_width: int) -> tuple[float, float, float, 
     ys, xs = np.mgrid[wy0 : wy1 - th + 1, wx0 : wx1 - tw + 1]
     dx, dy = xs - left, ys - top
     aside = np.abs(dx) >= hole_width * view.ratio[0]
+    whole, template_unknown = np.ones((th, tw), np.uint8), view.template_unknown.astype(np.uint8)
+    area_unknown = unknown.astype(np.float32)
     best = None
     for angle in angles:
         turn = cv2.getRotationMatrix2D(view.template_centre, angle, 1.0)
         turned = cv2.warpAffine(view.template, turn, (tw, th), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        inside = cv2.warpAffine(np.ones((th, tw), np.uint8), turn, (tw, th), flags=cv2.INTER_NEAREST) > 0
-        missing = cv2.warpAffine(view.template_unknown.astype(np.uint8), turn, (tw, th), flags=cv2.INTER_NEAREST) > 0
+        inside = cv2.warpAffine(whole, turn, (tw, th), flags=cv2.INTER_NEAREST) > 0
+        missing = cv2.warpAffine(template_unknown, turn, (tw, th), flags=cv2.INTER_NEAREST) > 0
         known = inside & ~missing
         if known.sum() < 0.2 * known.size:
             continue
         score = _masked_correlation(area, ~unknown, turned, known)
         # A source must lie beside the hole, along the tilt, and take no unknown pixel into the fill.
-        takes_unknown = cv2.matchTemplate(unknown.astype(np.float32), missing.astype(np.float32), cv2.TM_CCORR)
+        takes_unknown = cv2.matchTemplate(area_unknown, missing.astype(np.float32), cv2.TM_CCORR)
         along = np.abs(dy) <= np.tan(np.deg2rad(abs(angle) / 2 + 8)) * np.abs(dx) + 1
         allowed = aside & along & (takes_unknown < 0.5) & np.isfinite(score)
         if not allowed.any():
