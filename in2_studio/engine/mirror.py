@@ -2,8 +2,9 @@
 
 Faces are nearly symmetric, and a photo restorer mends a damaged eye by copying the other one, flipped.
 For each hole this looks for where the hole's surroundings, mirrored (and turned a little, for a tilted
-head), appear elsewhere in the photo: the other eye's surroundings, for a hole over an eye. The mirrored
-pixels there fill the hole, blended in the gradient domain (Poisson, `cv2.seamlessClone`) so that light
+head), appear elsewhere in the photo: the other eye's surroundings, for a hole over an eye. The source is
+found by wide surroundings (the face around an eye) and placed by close ones. The mirrored pixels there
+fill the hole, blended in the gradient domain (Poisson, `cv2.seamlessClone`) so that light
 and skin tone meet the hole's edge. It draws real eyes where the network still draws blurred ones, but
 only on faces seen nearly from the front; the person judges the result and can undo it.
 
@@ -19,12 +20,13 @@ import numpy as np
 
 from ..errors import In2Error
 
-CONTEXT = 0.75  # the surroundings matched: a band of 0.75 × the hole's size around it
+FIND_CONTEXT = 1.5  # the source is found by a band of 1.5 × the hole's size around it: brows, nose bridge, cheek
+PLACE_CONTEXT = 0.75  # and placed by a band of 0.75 ×: the closest surroundings tell best where the eye goes
 MATCH_SIZE = 64  # matched first at most this many pixels across (the photo reduced), over the whole search area
 REFINE_SIZE = 256  # then again at up to this many, near the first match: a large photo's source lands on the pixel
 REFINE_TURN = range(-3, 4)  # degrees around the first match's angle (its ANGLES are 4° apart)
 ANGLES = range(-20, 21, 4)  # degrees the mirrored surroundings are turned: twice a head's tilt of ±10°
-MIN_SCORE = 0.5  # below this correlation the match is a guess, not the other side of a face
+MIN_SCORE = 0.4  # below this correlation of the wide surroundings the match is a guess, not the other side of a face
 MIN_OVERLAP = 0.5  # a placement is judged only where this share of the surroundings lies over known pixels
 SEARCH = 16  # sideways, the source is looked for within 16 × the hole's size (vertically, the tilt's reach)
 JOIN = 3  # pixels: holes closer than this are one hole (a stroke broken by a gap of a pixel or two)
@@ -80,16 +82,19 @@ def _match(image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, int]) 
     height, width = hole.shape
     x0, y0, x1, y1 = box
     size = max(x1 - x0, y1 - y0)
-    band = int(round(CONTEXT * size)) + 1
-    # The template: the hole's surroundings, in photo pixels; the search area around it.
-    surroundings = max(0, x0 - band), max(0, y0 - band), min(width, x1 + band), min(height, y1 + band)
-    tx0, ty0, tx1, ty1 = surroundings
+
+    def surroundings(context: float) -> tuple[int, int, int, int]:
+        band = int(round(context * size)) + 1
+        return max(0, x0 - band), max(0, y0 - band), min(width, x1 + band), min(height, y1 + band)
+
+    # Found by wide surroundings: an eye's close surroundings alone also match, mirrored, a strand of hair or the
+    # edge of a wall (about a third of LFW's eyes went there); the face around it does not.
+    wide, close = surroundings(FIND_CONTEXT), surroundings(PLACE_CONTEXT)
+    tx0, ty0, tx1, ty1 = wide
     reach = SEARCH * size
     rise = int(np.tan(np.deg2rad(max(ANGLES) / 2 + 8)) * reach)
     area = max(0, tx0 - reach), max(0, ty0 - rise), min(width, tx1 + reach), min(height, ty1 + rise)
-    extent = max(tx1 - tx0, ty1 - ty0)
-
-    coarse = _View(image, hole, surroundings, area, min(1.0, MATCH_SIZE / extent))
+    coarse = _View(image, hole, wide, area, min(1.0, MATCH_SIZE / max(tx1 - tx0, ty1 - ty0)))
     found = _search(coarse, ANGLES, x1 - x0)
     if found is None or found[0] < MIN_SCORE:
         where = f"at ({(x0 + x1) // 2}, {(y0 + y1) // 2})"
@@ -98,36 +103,46 @@ def _match(image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, int]) 
             "front (an eye for an eye). Fill it with the network instead (Inpaint)."
         )
     score, angle, x, y = found
-    # Refine at a finer scale near the source found: a coarse pixel is 1/MATCH_SIZE of the surroundings, several
-    # photo pixels in a large photo (eyelashes out of place). Only a few coarse pixels away: the choice stands.
-    (cx, cy), slack = coarse.photo_centre(x, y), 2 / coarse.scale + 2
-    half_w, half_h = (tx1 - tx0) / 2 + slack, (ty1 - ty0) / 2 + slack
+    # Placed by the close surroundings at a finer scale, near where the match puts their centre: a coarse pixel is
+    # 1/MATCH_SIZE of the wide surroundings, several photo pixels in a large photo (eyelashes out of place).
+    # Only a few coarse pixels away: the choice stands.
+    cx0, cy0, cx1, cy1 = close
+    (cx, cy), slack = _source(coarse, angle, x, y, (cx0 + cx1 - 1) / 2, (cy0 + cy1 - 1) / 2), 2 / coarse.scale + 2
+    half_w, half_h = (cx1 - cx0) / 2 + slack, (cy1 - cy0) / 2 + slack
     near = (
         max(0, int(cx - half_w)),
         max(0, int(cy - half_h)),
         min(width, int(cx + half_w) + 2),
         min(height, int(cy + half_h) + 2),
     )
-    both = min(near[0], tx0), min(near[1], ty0), max(near[2], tx1), max(near[3], ty1)
-    fine = _View(image, hole, surroundings, both, min(1.0, REFINE_SIZE / extent), near)
+    both = min(near[0], cx0), min(near[1], cy0), max(near[2], cx1), max(near[3], cy1)
+    fine = _View(image, hole, close, both, min(1.0, REFINE_SIZE / max(cx1 - cx0, cy1 - cy0)), near)
     refined = _search(fine, [angle + turn for turn in REFINE_TURN], x1 - x0)
     view = coarse
     if refined is not None:
         view, (_, angle, x, y) = fine, refined
 
-    # Resample the photo: a hole pixel → the mirrored, turned template → the source found in the area.
-    # (a margin beyond the hole too: the blend takes its gradients across the hole's edge)
+    # Resample the photo from the source found (a margin beyond the hole too: the blend takes its gradients across
+    # the hole's edge).
     ry0, rx0, ry1, rx1 = _margin(box, hole.shape)
     gy, gx = np.mgrid[ry0:ry1, rx0:rx1].astype(np.float32)
-    tw, (left, top) = view.template_size[0], view.template_corner
-    u = tw - 1 - (view.to_reduced(gx, 0) - left)
-    v = view.to_reduced(gy, 1) - top
-    turn = cv2.getRotationMatrix2D(view.template_centre, angle, 1.0)
-    map_x = view.to_photo(turn[0, 0] * u + turn[0, 1] * v + turn[0, 2] + x, 0).astype(np.float32)
-    map_y = view.to_photo(turn[1, 0] * u + turn[1, 1] * v + turn[1, 2] + y, 1).astype(np.float32)
+    map_x, map_y = (np.asarray(m, np.float32) for m in _source(view, angle, x, y, gx, gy))
     source = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    (sx, sy), (ox, oy) = view.photo_centre(x, y), view.photo_centre(left, top)
+    (sx, sy), (ox, oy) = view.photo_centre(x, y), view.photo_centre(*view.template_corner)
     return MirrorMatch(score, float(angle), (float(sx - ox), float(sy - oy))), source
+
+
+def _source(view: _View, angle: float, x: float, y: float, px, py):
+    """Where the photo points (px, py) on the hole's side come from: through the mirrored template turned by
+    `angle`, placed with its corner at (x, y) in the view."""
+    tw, (left, top) = view.template_size[0], view.template_corner
+    u = tw - 1 - (view.to_reduced(px, 0) - left)
+    v = view.to_reduced(py, 1) - top
+    turn = cv2.getRotationMatrix2D(view.template_centre, angle, 1.0)
+    return (
+        view.to_photo(turn[0, 0] * u + turn[0, 1] * v + turn[0, 2] + x, 0),
+        view.to_photo(turn[1, 0] * u + turn[1, 1] * v + turn[1, 2] + y, 1),
+    )
 
 
 class _View:
