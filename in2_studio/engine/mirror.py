@@ -36,7 +36,7 @@ MAX_HOLES = 8  # each hole is matched on its own (up to about a second in a larg
 
 @dataclass(frozen=True)
 class MirrorMatch:
-    score: float  # normalised correlation of the hole's surroundings with the source's, mirrored (the coarse match)
+    score: float  # normalised correlation of the hole's wide surroundings with the source's, mirrored
     angle: float  # degrees the mirrored source is turned by
     offset: tuple[float, float]  # (dx, dy) from the hole's centre to its source's, in photo pixels
 
@@ -88,7 +88,7 @@ def _match(image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, int]) 
         return max(0, x0 - band), max(0, y0 - band), min(width, x1 + band), min(height, y1 + band)
 
     # Found by wide surroundings: an eye's close surroundings alone also match, mirrored, a strand of hair or the
-    # edge of a wall (about a third of LFW's eyes went there); the face around it does not.
+    # edge of a wall (over a third of the LFW eyes it took went there); the face around it does not.
     wide, close = surroundings(FIND_CONTEXT), surroundings(PLACE_CONTEXT)
     tx0, ty0, tx1, ty1 = wide
     reach = SEARCH * size
