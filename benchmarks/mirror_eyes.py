@@ -1,6 +1,7 @@
 """One damaged eye: the mirror fill (`engine.mirror`) beside the network and Telea, on real test faces.
 
-    .venv/bin/python benchmarks/mirror_eyes.py [--data celeba-test|lfw-test|celeba-val|lfw-train] [--limit 200] [--out DIR]
+    .venv/bin/python benchmarks/mirror_eyes.py [--data celeba-test|lfw-test|celeba-val|lfw-train]
+        [--limit 200] [--out DIR]
 
 Each photo gets one box over one eye (the left on even photos, the right on odd), at the aligned faces' eye
 position with a seeded jitter: 26–34 × 18–24 px at the sources' own scale. Prints how many holes the mirror
