@@ -6,7 +6,9 @@ The full result is the mean of the fills of the crop and of its mirror image (`m
 trained on flipped faces too, and the two fills' errors partly cancel (+0.07 to +0.20 dB inside the hole on
 the test sets and CelebA val, model card) for twice the decoding. The preview, which must come at once, runs
 the crop alone. A photo with no colour at all (black and white, however its file stored it) gets its fill's
-luma, so that no tint creeps into it.
+luma, so that no tint creeps into it. Then, unless `grain` is off, the full result gets grain like the photo's
+around the hole where the fill was rendered from a reduced crop (`grain.match_grain`): without it a fill in a large
+photo is a smooth patch.
 
 When the GPU runs out of memory or fails during a job, that job is redone on the CPU and its stages carry a
 notice saying so; the next job tries the GPU again.
@@ -29,6 +31,7 @@ from ..errors import ImageError, In2Error
 from ..imaging import greyed, is_grey
 from ..model import IN2
 from ..model.coords import pixel_coords
+from .grain import match_grain
 from .regions import MAX_HOLE_DEPTH, context_box, fit_size, shallow_shape
 from .weights import load_weights
 
@@ -106,6 +109,7 @@ class Inpainter:
         preview_size: int = 256,
         mirror: bool = True,
         max_hole_depth: float | None = MAX_HOLE_DEPTH,
+        grain: bool = True,
     ):
         self.torch_device = resolve_device(device)
         self.model = model.to(self.torch_device).eval()
@@ -113,6 +117,7 @@ class Inpainter:
         self.preview_size = preview_size
         self.mirror = mirror
         self.max_hole_depth = max_hole_depth
+        self.grain = grain
         self._cpu_twin: Inpainter | None = None  # made on the GPU's first failure
 
     @classmethod
@@ -124,8 +129,9 @@ class Inpainter:
         preview_size: int = 256,
         mirror: bool = True,
         max_hole_depth: float | None = MAX_HOLE_DEPTH,
+        grain: bool = True,
     ) -> Inpainter:
-        return cls(load_weights(weights), device, working_size, preview_size, mirror, max_hole_depth)
+        return cls(load_weights(weights), device, working_size, preview_size, mirror, max_hole_depth, grain)
 
     @property
     def device(self) -> str:
@@ -182,7 +188,7 @@ class Inpainter:
             model = IN2(self.model.config)
             model.load_state_dict({k: v.detach().cpu() for k, v in self.model.state_dict().items()})
             self._cpu_twin = Inpainter(
-                model, "cpu", self.working_size, self.preview_size, self.mirror, self.max_hole_depth
+                model, "cpu", self.working_size, self.preview_size, self.mirror, self.max_hole_depth, self.grain
             )
         return self._cpu_twin
 
@@ -211,6 +217,8 @@ class Inpainter:
                 fill = self._decode(latents, crop_hole, (box.height, box.width), None, mirrored, cancel)
         region = out[box.slices]
         region[crop_hole] = greyed(fill) if is_grey(image) else fill
+        if self.grain and not preview:  # the photo's own grain over the fill, finer than a working pixel
+            out = match_grain(image, out, hole, scale=box.height / small.shape[0])
         return out
 
     @staticmethod

@@ -1,0 +1,172 @@
+"""Grain: the photo's own fine noise laid over the network's fill.
+
+The decoder renders a fill from latents of the crop seen at the working size, so in a photo larger than that the
+fill is smoother than the photo around it: a plastic patch without the sensor or film grain everywhere else. This
+measures the grain around the hole and lays random grain like it over the fill's own blur:
+
+- the band: the photo's detail finer than half a working pixel, which the fill cannot hold;
+- how strong, by brightness (a noise level function: shadows are often grainier): for each of a few brightness
+  levels, the deviation of the band in the flattest squares of the photo around the hole at that brightness.
+  Hair, lashes and skin pores are texture, not grain, and flat squares hold grain alone; copying the band from
+  nearby instead (tried first) pasted strands and lashes onto skin, and a level taken beside hair put hair's
+  strength of speckle over a face;
+- how large the grains are (a sensor's are a pixel across, an enlarged photo's coarser) and how the colour
+  channels move together (a grey photo's grain is grey, a colour sensor's mostly in luma).
+
+Where the crop is not reduced (the decoder renders at the photo's own resolution) nothing is added. The grain is
+seeded: the same photo and mask give the same result. Pixels outside the hole are returned bit-identical, and the
+photo's pixels under the hole are never read.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+BAND = 0.5  # grain is the band finer than half a working pixel: what the fill cannot hold
+MIN_SCALE = 1.5  # photo pixels per working pixel below which the fill has the photo's resolution: nothing to add
+LEVELS = 8  # brightness levels of the noise level function
+FLATTEST = 0.2  # at each level, the grain is the deviation of the flattest fifth of the squares
+MAX_SPREAD = 2.0  # a brightness level's grain is at most twice that of the flattest squares of all
+MIN_SQUARES = 4  # squares a brightness level needs to be measured; the others are interpolated
+
+
+def match_grain(image: np.ndarray, result: np.ndarray, hole: np.ndarray, scale: float, seed: int = 0) -> np.ndarray:
+    """`result` (the network's fill of `hole` in `image`, HxWx3 uint8) with its band finer than `BAND` × `scale`
+    pixels (`scale`: photo pixels per working pixel) replaced, inside the hole, by grain like the photo's around it."""
+    if scale < MIN_SCALE or not hole.any():
+        return result.copy()
+    sigma = BAND * scale
+    reach = int(np.ceil(4 * sigma))  # OpenCV's blur reach (4 σ): the band this near the hole has seen under it
+    cell = max(reach, 8)  # grain is measured on squares of 64 pixels or more: fewer are flat by chance
+    rows, cols = np.nonzero(hole)
+    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    area = _grown(top, bottom, left, right, reach + 4 * cell, hole.shape)  # the hole and 4 squares around it
+    known, inside = image[area].astype(np.float32), hole[area]
+
+    band = known - cv2.GaussianBlur(known, (0, 0), sigma)
+    grey = known.mean(axis=2)
+    finest = grey - cv2.GaussianBlur(grey, (0, 0), sigma / 2)
+    clean = cv2.distanceTransform((~inside).astype(np.uint8), cv2.DIST_L2, 3) > reach
+    squares = _squares(grey, band, finest, clean, cell)
+    if squares is None:
+        return result.copy()  # nothing known near enough to measure grain on
+    brightness, deviation, finest_deviation = squares
+    levels, flat = _noise_levels(brightness, deviation)
+    flat &= deviation.mean(axis=1) > 0  # perfectly flat squares (a clipped sky, a drawing) tell no grain size
+    if not flat.any():
+        return result.copy()  # no grain around the hole: none to add
+    size = _grain_size(np.median(finest_deviation[flat]) / np.median(deviation[flat].mean(axis=1)), sigma)
+    levels = levels / _flattest_bias(sigma, size, cell)
+    step = max(1, reach // 2)  # a sample of the band is enough to tell how its channels move together
+    samples = band[::step, ::step][clean[::step, ::step]]
+
+    # The fill's blur and the grain, over the hole's box and the blur's reach around it only.
+    box = _grown(top, bottom, left, right, reach, hole.shape)
+    hole_in_box = hole[box]
+    smooth = cv2.GaussianBlur(result[box].astype(np.float32), (0, 0), sigma)[hole_in_box]
+    noise = _coloured_noise(samples, hole_in_box.shape, sigma, size, seed)[hole_in_box]
+    centres = (np.arange(LEVELS) + 0.5) * 256 / LEVELS
+    lightness = smooth.mean(axis=1)
+    strength = np.stack([np.interp(lightness, centres, levels[:, c]) for c in range(3)], axis=1)
+    out = result.copy()
+    out[box][hole_in_box] = np.clip(smooth + strength * noise, 0, 255).round().astype(np.uint8)
+    return out
+
+
+def _grown(top: int, bottom: int, left: int, right: int, margin: int, shape) -> tuple[slice, slice]:
+    """The box grown by `margin` on every side, within an image of `shape`."""
+    return (
+        slice(max(0, top - margin), min(shape[0], bottom + margin)),
+        slice(max(0, left - margin), min(shape[1], right + margin)),
+    )
+
+
+def _squares(grey, band, finest, clean, cell: int):
+    """Per cell × cell square of clean pixels: its brightness, the deviation of the band per channel, and the
+    deviation of the finest band (grey). Robust deviations (1.4826 × the median |x|), so that a strand or an edge
+    through a square counts little. None when no square is clean (or fits)."""
+    h, w = band.shape[0] // cell, band.shape[1] // cell
+    if h == 0 or w == 0:
+        return None
+
+    def per_square(values: np.ndarray) -> np.ndarray:
+        values = values[: h * cell, : w * cell].reshape(h, cell, w, cell, -1).transpose(0, 2, 1, 3, 4)
+        return values.reshape(h, w, cell * cell, -1)
+
+    counted = per_square(clean[..., None]).all(axis=(2, 3))
+    if not counted.any():
+        return None
+
+    def robust(values: np.ndarray) -> np.ndarray:
+        return 1.4826 * np.median(np.abs(per_square(values)[counted]), axis=1)  # a normal's median |x| × 1.4826
+
+    brightness = per_square(grey[..., None])[counted].mean(axis=(1, 2))
+    return brightness, robust(band), robust(finest[..., None])[:, 0]
+
+
+def _noise_levels(brightness: np.ndarray, deviation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The grain's deviation per channel at each of `LEVELS` brightness levels (LEVELS, 3), and which squares are
+    the flat ones it was measured on."""
+    level = np.minimum((brightness * LEVELS / 256).astype(int), LEVELS - 1)
+    grey = deviation.mean(axis=1)
+    measured, values, flat = [], [], np.zeros(len(grey), bool)
+    for index in range(LEVELS):
+        members = level == index
+        if members.sum() < MIN_SQUARES:
+            continue
+        cut = np.quantile(grey[members], FLATTEST)
+        these = members & (grey <= cut)
+        flat |= these
+        measured.append(index)
+        values.append(np.median(deviation[these], axis=0))
+    if not measured:  # too few squares to tell levels apart: the flattest of them all
+        flat = grey <= np.quantile(grey, FLATTEST)
+        return np.repeat(np.median(deviation[flat], axis=0)[None], LEVELS, axis=0), flat
+    centres = np.array(measured, float)
+    # No brightness is taken as more than twice as grainy as the photo's flattest squares of any brightness: where
+    # the only squares of a brightness are hair, even the flattest of them hold texture.
+    overall = np.median(deviation[grey <= np.quantile(grey, FLATTEST)], axis=0)
+    values = np.minimum(np.array(values), MAX_SPREAD * overall)
+    levels = np.stack([np.interp(np.arange(LEVELS), centres, values[:, c]) for c in range(3)], axis=1)
+    return levels, flat
+
+
+def _flattest_bias(sigma: float, size: float, cell: int) -> float:
+    """How far below the true deviation the flattest squares' deviation falls where the photo is grain alone: the
+    flattest fifth of many squares of pure noise are flattest partly by chance (about 0.85 for 8 × 8 squares).
+    Measured on noise of this size, band and square, so that the level it corrects is unbiased."""
+    white = np.random.default_rng(1).standard_normal((16 * cell, 16 * cell)).astype(np.float32)
+    noise = cv2.GaussianBlur(white, (0, 0), size) if size > 0 else white
+    band = np.abs(noise - cv2.GaussianBlur(noise, (0, 0), sigma))
+    squares = 1.4826 * np.median(band.reshape(16, cell, 16, cell).transpose(0, 2, 1, 3).reshape(256, -1), axis=1)
+    flattest = np.median(squares[squares <= np.quantile(squares, FLATTEST)])
+    return float(flattest / (1.4826 * np.median(band)))
+
+
+def _grain_size(ratio: float, sigma: float) -> float:
+    """How much to blur white noise so that, as in the photo, the band finer than `sigma` / 2 holds `ratio` of the
+    band finer than `sigma`: a sensor's grain is a pixel across, an enlarged or smoothed photo's is coarser."""
+    sizes = np.linspace(0, sigma, 9)
+    white = np.random.default_rng(0).standard_normal((96, 96)).astype(np.float32)
+    ratios = []
+    for size in sizes:
+        noise = cv2.GaussianBlur(white, (0, 0), size) if size else white
+        finest = noise - cv2.GaussianBlur(noise, (0, 0), sigma / 2)
+        ratios.append(np.median(np.abs(finest)) / np.median(np.abs(noise - cv2.GaussianBlur(noise, (0, 0), sigma))))
+    return float(np.interp(ratio, ratios[::-1], sizes[::-1]))  # the ratio falls as the grain grows
+
+
+def _coloured_noise(samples: np.ndarray, shape: tuple[int, int], sigma: float, size: float, seed: int) -> np.ndarray:
+    """Band-limited noise of unit deviation per channel, with grains `size` across (a blur's σ), whose channels
+    correlate as the photo's band `samples` (N, 3) do."""
+    centred = samples - samples.mean(axis=0)
+    std = centred.std(axis=0)
+    correlation = np.eye(3) if (std == 0).any() else np.corrcoef(centred, rowvar=False)
+    values, vectors = np.linalg.eigh(correlation)
+    root = vectors @ np.diag(np.sqrt(np.clip(values, 0, None))) @ vectors.T
+    white = np.random.default_rng(seed).standard_normal(shape + (3,)).astype(np.float32) @ root.T.astype(np.float32)
+    if size > 0:
+        white = cv2.GaussianBlur(white, (0, 0), size)
+    noise = white - cv2.GaussianBlur(white, (0, 0), sigma)
+    return noise / np.maximum(noise.std(axis=(0, 1)), 1e-6)
