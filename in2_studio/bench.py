@@ -222,18 +222,21 @@ def peak_rss_child(spec_json: str) -> None:
     height, width = spec["size"]
     image = face_photo(height, width)
     mask = face_mask(height, width, spec["face_hole"])
-    inpainter = Inpainter.load(spec["weights"], device=spec["device"])
+    inpainter = Inpainter.load(spec["weights"], device=spec["device"], grain=spec["grain"])
     with _autocast(spec["device"], spec["half"]):
         inpainter.inpaint(image, mask)
     print(json.dumps({"peak_rss_mb": own_peak_rss_mb()}))
 
 
-def measure_peak_rss(weights: Path, device: str, half: bool, sizes: Sizes, hole: int | None = None) -> float | None:
+def measure_peak_rss(
+    weights: Path, device: str, half: bool, sizes: Sizes, hole: int | None = None, grain: bool = True
+) -> float | None:
     """The peak of a fresh process filling the large photo's hole (by default the face-sized one)."""
     spec = {
         "weights": str(weights),
         "device": device,
         "half": half,
+        "grain": grain,
         "size": sizes.large,
         "face_hole": hole or sizes.face_hole,
         "threads": torch.get_num_threads(),
@@ -315,6 +318,7 @@ def table(report: dict) -> str:
     gpu = f", {m['gpu']}" if "gpu" in m else ""
     lines = [
         f"IN² Studio benchmark: {s['device']}{gpu}, {'float16 autocast' if s['half'] else 'float32'}, "
+        f"{'with' if s['grain'] else 'without'} grain, "
         f"median of {s['repeats']} interleaved runs after a warm-up",
         f"machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']}, {m['threads']} threads",
         f"weights: {report['weights']}",
@@ -344,6 +348,7 @@ def table(report: dict) -> str:
 def benchmark(args, sizes: Sizes, log=None) -> dict:
     device = getattr(args, "device", "cpu") or "cpu"
     half = bool(getattr(args, "half", False))
+    grain = not getattr(args, "no_grain", False)
     if half and device != "cuda":
         raise In2Error("--half (float16 autocast) needs --device cuda")
     if getattr(args, "threads", None):
@@ -353,11 +358,11 @@ def benchmark(args, sizes: Sizes, log=None) -> dict:
 
     with tempfile.TemporaryDirectory(prefix="in2-bench-") as folder:
         weights, weights_line = choose_weights(args, sizes, Path(folder))
-        inpainter = Inpainter.load(weights, device=device)  # a bad file or device is reported from here
+        inpainter = Inpainter.load(weights, device=device, grain=grain)  # a bad file or device is reported here
         # Before the timings, while this process is idle, so that the child has the machine to itself.
         log("peak memory of the large case, face-sized and big hole, each in a fresh process")
         peaks = {
-            key: measure_peak_rss(weights, device, half, sizes, hole)
+            key: measure_peak_rss(weights, device, half, sizes, hole, grain)
             for key, hole in zip(PEAKS, (None, sizes.big_hole), strict=True)
         }
         shape = {"ngf": 8, "blocks": 2} if sizes.tiny else {}
@@ -401,6 +406,7 @@ def benchmark(args, sizes: Sizes, log=None) -> dict:
         settings={
             "device": device,
             "half": half,
+            "grain": grain,
             "repeats": repeats,
             "photo": photo_source(),
             "mask_coverage": masks.coverage(square_mask),

@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
         "from the other eye; for faces seen from the front)",
     )  # fmt: skip
     inpaint.add_argument(
+        "--no-grain", action="store_true",
+        help="leave the network's fill smooth: do not lay the photo's own fine grain over it",
+    )  # fmt: skip
+    inpaint.add_argument(
         "--working-size", type=_working_size, default=DEFAULT_WORKING_SIZE, metavar="N",
         help=f"long side, in pixels, at which the encoder sees the region around the mask (default: "
         f"{DEFAULT_WORKING_SIZE}, the size the weights were trained at)",
@@ -136,6 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-mirror", action="store_true", help="the network on the photo alone, without its mirror image's fill"
     )
     evaluate.add_argument(
+        "--grain", action="store_true",
+        help="the app's fill: the photo's own fine grain laid over the network's (default: the network's alone)",
+    )  # fmt: skip
+    evaluate.add_argument(
         "--max-hole-depth",
         type=_hole_depth,
         metavar="PX",
@@ -151,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeats", type=_positive_int, metavar="N", help="timed runs per contender")
     bench.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     bench.add_argument("--half", action="store_true", help="float16 autocast (CUDA only)")
+    bench.add_argument("--no-grain", action="store_true", help="the network's fill alone, without the photo's grain")
     bench.add_argument("--threads", type=_positive_int, metavar="N", help="torch threads (default: as the app)")
     bench.add_argument("--weights", type=Path, metavar="FILE", help="IN² weights (default: the shipped file)")
     bench.add_argument("--sizes-for-tests", action="store_true", help=argparse.SUPPRESS)
@@ -343,7 +352,9 @@ def run_inpaint(args: argparse.Namespace) -> int:
     if args.mirror:
         inpainter, stage = MirrorFiller(), "mirror fill"
     else:
-        inpainter = Inpainter.load(weights=args.weights, device=args.device, working_size=args.working_size)
+        inpainter = Inpainter.load(
+            weights=args.weights, device=args.device, working_size=args.working_size, grain=not args.no_grain
+        )
         stage = "preview" if args.preview else "full"
     if not folder_run:
         done = inpaint_file(inpainter, jobs[0], args.preview)

@@ -95,6 +95,17 @@ def test_a_photo_round_trip(tmp_path, photo, mask, engine_args, capsys):
     assert photo.read_bytes() == before
 
 
+def test_grain_is_laid_over_the_fill_unless_no_grain(tmp_path, photo, mask, engine_args, tiny_weights):
+    from in2_studio.engine import Inpainter
+
+    face, hole = _face(), _hole()
+    for flags, grain in (((), True), (("--no-grain",), False)):
+        out = tmp_path / f"fixed-{grain}.png"
+        assert run_cli("inpaint", "--image", photo, "--mask", mask, "--output", out, *flags, *engine_args) == 0
+        engine = Inpainter.load(tiny_weights, "cpu", working_size=64, grain=grain)
+        np.testing.assert_array_equal(np.asarray(Image.open(out)), engine.inpaint(face, hole))
+
+
 def test_preview_writes_the_preview_stage(tmp_path, photo, mask, engine_args):
     out = tmp_path / "preview.png"
     assert run_cli("inpaint", "--image", photo, "--mask", mask, "--output", out, "--preview", *engine_args) == 0

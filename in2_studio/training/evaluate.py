@@ -261,7 +261,10 @@ def run(args) -> int:
     depth = getattr(args, "max_hole_depth", None)
     if depth is not None:
         engine_options["max_hole_depth"] = depth or None  # 0: never shrink a deep hole further
-    inpainter = Inpainter.load(weights=getattr(args, "weights", None), device=device, mirror=mirror, **engine_options)
+    grain = getattr(args, "grain", False)  # the network's own fill by default: what the weights are judged on
+    inpainter = Inpainter.load(
+        weights=getattr(args, "weights", None), device=device, mirror=mirror, grain=grain, **engine_options
+    )
     out_dir = Path(getattr(args, "out", None) or Path("eval") / args.data)
     weights = getattr(args, "weights", None) or "default weights"
     title = f"{args.data}, {Path(str(weights)).name}, {inpainter.device}"
@@ -269,6 +272,8 @@ def run(args) -> int:
         title += ", holes off the face"
     if scale != 1:
         title += f", photos enlarged {scale:g}×, working size {inpainter.working_size}"
+    if grain:
+        title += ", with the photo's grain"
     if not mirror:
         title += ", without the mirror image"
     if depth is not None:
