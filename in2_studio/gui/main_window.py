@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self._result: np.ndarray | None = None
         self._result_final = False
         self._result_version: tuple[int, int] | None = None
+        self._mirror_shown = False  # the result on show is mirror fill's, not the network's
         self._job_version: tuple[int, int] | None = None
         self._job_rect: Rect | None = None
         self._stage_seconds: dict[str, float] = {}
@@ -438,6 +439,7 @@ class MainWindow(QMainWindow):
         version = self._job_version
         if final:
             self._job_version = None
+        self._mirror_shown = False
         self._present(image, final, version, self._job_rect)
         self.show_device(device)
 
@@ -473,6 +475,7 @@ class MainWindow(QMainWindow):
         self.worker.cancel()
         self._job_version = None
         self._present(result, True, document.version, bounding_rect(mask))
+        self._mirror_shown = True
         worst = min(match.score for match in matches)
         self.stage_label.setText(
             f"Mirror fill: {len(matches)} hole{'s' if len(matches) > 1 else ''} from the other side "
@@ -515,6 +518,17 @@ class MainWindow(QMainWindow):
         if on:
             self._after_edit()
 
+    def set_grain(self, on: bool) -> None:
+        """Grain on or off; the network's fill on show (or on its way) is made again to show the difference."""
+        self.settings.grain = on
+        self._reconfigure()
+        self.stage_label.setText(
+            "The photo's grain is laid over the network's fill." if on else "The network's fill is left smooth."
+        )
+        network_result = self._result_version is not None and not self._mirror_shown
+        if self._job_version is not None or network_result:
+            self.run_inpaint()
+
     def set_comparing(self, on: bool) -> None:
         self.canvas.set_comparing(on)
 
@@ -543,6 +557,7 @@ class MainWindow(QMainWindow):
             weights=self.settings.weights_path or None,
             device=self.settings.device,
             working_size=self.settings.working_size,
+            grain=self.settings.grain,
         )
 
     def choose_device(self, action: QAction) -> None:

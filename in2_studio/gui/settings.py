@@ -64,6 +64,14 @@ class Settings:
         self._store.setValue("engine/device", value if value in DEVICES else "auto")
 
     @property
+    def grain(self) -> bool:
+        return _as_bool(self._store.value("engine/grain"), True)
+
+    @grain.setter
+    def grain(self, value: bool) -> None:
+        self._store.setValue("engine/grain", bool(value))
+
+    @property
     def auto_mode(self) -> bool:
         return _as_bool(self._store.value("editor/auto_inpaint"), True)
 

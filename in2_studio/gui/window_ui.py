@@ -120,6 +120,11 @@ def _create_actions(window: MainWindow) -> None:
     window.auto_action = a("&Live inpainting", None, (), "auto-fix", "Inpaint when a stroke ends", True)
     window.auto_action.setChecked(window.settings.auto_mode)
     window.auto_action.toggled.connect(window.set_auto_mode)
+    window.grain_action = a(
+        "Photo's &grain", None, (), "grain", "Lay the photo's own fine grain over the network's fill", True
+    )
+    window.grain_action.setChecked(window.settings.grain)
+    window.grain_action.toggled.connect(window.set_grain)
     window.apply_action = a(
         "&Apply result",
         window.apply_result,
@@ -216,6 +221,7 @@ def _create_menus(window: MainWindow) -> None:
         window.mirror_fill_action,
         window.stop_action,
         window.auto_action,
+        window.grain_action,
         window.apply_action,
         None,
         window.preferences_action,

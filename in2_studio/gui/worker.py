@@ -29,6 +29,7 @@ class EngineConfig:
     weights: str | None = None  # None: the engine's default weights file
     device: str = "auto"
     working_size: int = DEFAULT_WORKING_SIZE
+    grain: bool = True  # the photo's own fine grain laid over the network's fill (engine.grain)
 
 
 @dataclass
@@ -42,7 +43,9 @@ class Job:
 def load_inpainter(config: EngineConfig) -> Any:
     from in2_studio.engine import Inpainter
 
-    return Inpainter.load(weights=config.weights, device=config.device, working_size=config.working_size)
+    return Inpainter.load(
+        weights=config.weights, device=config.device, working_size=config.working_size, grain=config.grain
+    )
 
 
 def cuda_available() -> bool:
