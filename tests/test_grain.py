@@ -64,6 +64,19 @@ def test_outside_the_hole_nothing_changes_and_under_it_nothing_is_read():
     np.testing.assert_array_equal(match_grain(photo, smooth, hole, scale=2.0), grained)  # the same every time
 
 
+def test_two_holes_of_one_shape_get_different_grain():
+    """Filled one after the other, the same grain twice would be a repeated pattern, the tell of a retouch."""
+    rng = np.random.default_rng(2)
+    photo = np.clip(128 + rng.normal(0, 6, (SIZE, SIZE, 1)), 0, 255).round().astype(np.uint8).repeat(3, axis=2)
+    grains = []
+    for hole in (box_hole(20, 60, 20, 60), box_hole(100, 140, 90, 130)):
+        flat = photo.copy()
+        flat[hole] = 128
+        grains.append(match_grain(photo, flat, hole, scale=2.0)[hole].astype(int) - 128)
+    assert grains[0].std() > 3 and grains[1].std() > 3
+    assert np.corrcoef(grains[0].ravel(), grains[1].ravel())[0, 1] < 0.2
+
+
 def test_grain_follows_brightness():
     """Shadows grainier than the light parts, as in many photos: a hole across both gets each one's grain."""
     rng = np.random.default_rng(1)

@@ -65,7 +65,8 @@ def match_grain(image: np.ndarray, result: np.ndarray, hole: np.ndarray, scale: 
     box = _grown(top, bottom, left, right, reach, hole.shape)
     hole_in_box = hole[box]
     smooth = cv2.GaussianBlur(result[box].astype(np.float32), (0, 0), sigma)[hole_in_box]
-    noise = _coloured_noise(samples, hole_in_box.shape, sigma, size, seed)[hole_in_box]
+    # Seeded by where the hole is too: two holes of one shape filled one after the other get different grain.
+    noise = _coloured_noise(samples, hole_in_box.shape, sigma, size, (seed, int(top), int(left)))[hole_in_box]
     centres = (np.arange(LEVELS) + 0.5) * 256 / LEVELS
     lightness = smooth.mean(axis=1)
     strength = np.stack([np.interp(lightness, centres, levels[:, c]) for c in range(3)], axis=1)
@@ -157,7 +158,7 @@ def _grain_size(ratio: float, sigma: float) -> float:
     return float(np.interp(ratio, ratios[::-1], sizes[::-1]))  # the ratio falls as the grain grows
 
 
-def _coloured_noise(samples: np.ndarray, shape: tuple[int, int], sigma: float, size: float, seed: int) -> np.ndarray:
+def _coloured_noise(samples: np.ndarray, shape: tuple[int, int], sigma: float, size: float, seed) -> np.ndarray:
     """Band-limited noise of unit deviation per channel, with grains `size` across (a blur's σ), whose channels
     correlate as the photo's band `samples` (N, 3) do."""
     centred = samples - samples.mean(axis=0)
