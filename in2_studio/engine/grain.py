@@ -38,28 +38,12 @@ def match_grain(image: np.ndarray, result: np.ndarray, hole: np.ndarray, scale: 
         return result.copy()
     sigma = BAND * scale
     reach = int(np.ceil(4 * sigma))  # OpenCV's blur reach (4 σ): the band this near the hole has seen under it
-    cell = max(reach, 8)  # grain is measured on squares of 64 pixels or more: fewer are flat by chance
     rows, cols = np.nonzero(hole)
     top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-    area = _grown(top, bottom, left, right, reach + 4 * cell, hole.shape)  # the hole and 4 squares around it
-    known, inside = image[area].astype(np.float32), hole[area]
-
-    band = known - cv2.GaussianBlur(known, (0, 0), sigma)
-    grey = known.mean(axis=2)
-    finest = grey - cv2.GaussianBlur(grey, (0, 0), sigma / 2)
-    clean = cv2.distanceTransform((~inside).astype(np.uint8), cv2.DIST_L2, 3) > reach
-    squares = _squares(grey, band, finest, clean, cell)
-    if squares is None:
-        return result.copy()  # nothing known near enough to measure grain on
-    brightness, deviation, finest_deviation = squares
-    levels, flat = _noise_levels(brightness, deviation)
-    flat &= deviation.mean(axis=1) > 0  # perfectly flat squares (a clipped sky, a drawing) tell no grain size
-    if not flat.any():
-        return result.copy()  # no grain around the hole: none to add
-    size = _grain_size(np.median(finest_deviation[flat]) / np.median(deviation[flat].mean(axis=1)), sigma)
-    levels = levels / _flattest_bias(sigma, size, cell)
-    step = max(1, reach // 2)  # a sample of the band is enough to tell how its channels move together
-    samples = band[::step, ::step][clean[::step, ::step]]
+    grain = _measure(image, hole, (top, bottom, left, right), sigma, reach)
+    if grain is None:
+        return result.copy()  # no grain around the hole (or nothing known near it): none to add
+    levels, size, samples = grain
 
     # The fill's blur and the grain, over the hole's box and the blur's reach around it only.
     box = _grown(top, bottom, left, right, reach, hole.shape)
@@ -73,6 +57,30 @@ def match_grain(image: np.ndarray, result: np.ndarray, hole: np.ndarray, scale: 
     out = result.copy()
     out[box][hole_in_box] = np.clip(smooth + strength * noise, 0, 255).round().astype(np.uint8)
     return out
+
+
+def _measure(image: np.ndarray, hole: np.ndarray, bounds, sigma: float, reach: int):
+    """The grain around the hole: its deviation per channel at each brightness level (LEVELS, 3), its size (a blur's
+    σ for white noise) and a sample of the band (N, 3) for how the channels move together; None if there is none."""
+    cell = max(reach, 8)  # squares of 64 pixels or more: fewer are flat by chance
+    area = _grown(*bounds, reach + 4 * cell, hole.shape)  # the hole and 4 squares around it
+    known, inside = image[area].astype(np.float32), hole[area]
+    band = known - cv2.GaussianBlur(known, (0, 0), sigma)
+    grey = known.mean(axis=2)
+    finest = grey - cv2.GaussianBlur(grey, (0, 0), sigma / 2)
+    clean = cv2.distanceTransform((~inside).astype(np.uint8), cv2.DIST_L2, 3) > reach
+    squares = _squares(grey, band, finest, clean, cell)
+    if squares is None:
+        return None
+    brightness, deviation, finest_deviation = squares
+    levels, flat = _noise_levels(brightness, deviation)
+    flat &= deviation.mean(axis=1) > 0  # perfectly flat squares (a clipped sky, a drawing) tell no grain size
+    if not flat.any():
+        return None
+    size = _grain_size(np.median(finest_deviation[flat]) / np.median(deviation[flat].mean(axis=1)), sigma)
+    step = max(1, reach // 2)  # a sample of the band is enough to tell how its channels move together
+    samples = band[::step, ::step][clean[::step, ::step]]
+    return levels / _flattest_bias(sigma, size, cell), size, samples
 
 
 def _grown(top: int, bottom: int, left: int, right: int, margin: int, shape) -> tuple[slice, slice]:
