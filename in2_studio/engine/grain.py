@@ -38,8 +38,8 @@ def match_grain(image: np.ndarray, result: np.ndarray, hole: np.ndarray, scale: 
         return result.copy()
     sigma = BAND * scale
     reach = int(np.ceil(4 * sigma))  # OpenCV's blur reach (4 σ): the band this near the hole has seen under it
-    rows, cols = np.nonzero(hole)
-    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    rows, cols = np.flatnonzero(hole.any(axis=1)), np.flatnonzero(hole.any(axis=0))  # not np.nonzero: 12 MP
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     grain = _measure(image, hole, (top, bottom, left, right), sigma, reach)
     if grain is None:
         return result.copy()  # no grain around the hole (or nothing known near it): none to add
