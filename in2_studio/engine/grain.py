@@ -119,6 +119,8 @@ def _noise_levels(brightness: np.ndarray, deviation: np.ndarray) -> tuple[np.nda
     the flat ones it was measured on."""
     level = np.minimum((brightness * LEVELS / 256).astype(int), LEVELS - 1)
     grey = deviation.mean(axis=1)
+    flattest = grey <= np.quantile(grey, FLATTEST)  # the flattest squares of any brightness
+    overall = np.median(deviation[flattest], axis=0)
     measured, values, flat = [], [], np.zeros(len(grey), bool)
     for index in range(LEVELS):
         members = level == index
@@ -130,12 +132,10 @@ def _noise_levels(brightness: np.ndarray, deviation: np.ndarray) -> tuple[np.nda
         measured.append(index)
         values.append(np.median(deviation[these], axis=0))
     if not measured:  # too few squares to tell levels apart: the flattest of them all
-        flat = grey <= np.quantile(grey, FLATTEST)
-        return np.repeat(np.median(deviation[flat], axis=0)[None], LEVELS, axis=0), flat
+        return np.repeat(overall[None], LEVELS, axis=0), flattest
     centres = np.array(measured, float)
     # No brightness is taken as more than twice as grainy as the photo's flattest squares of any brightness: where
     # the only squares of a brightness are hair, even the flattest of them hold texture.
-    overall = np.median(deviation[grey <= np.quantile(grey, FLATTEST)], axis=0)
     values = np.minimum(np.array(values), MAX_SPREAD * overall)
     levels = np.stack([np.interp(np.arange(LEVELS), centres, values[:, c]) for c in range(3)], axis=1)
     return levels, flat
