@@ -2,11 +2,12 @@
 
 Faces are nearly symmetric, and a photo restorer mends a damaged eye by copying the other one, flipped.
 For each hole this looks for where the hole's surroundings, mirrored (and turned a little, for a tilted
-head), appear elsewhere in the photo: the other eye's surroundings, for a hole over an eye. The source is
-found by wide surroundings (the face around an eye) and placed by close ones. The mirrored pixels there
-fill the hole, blended in the gradient domain (Poisson, `cv2.seamlessClone`) so that light
-and skin tone meet the hole's edge. It draws real eyes where the network still draws blurred ones, but
-only on faces seen nearly from the front; the person judges the result and can undo it.
+head, and narrowed or widened, for a head turned a little aside), appear elsewhere in the photo: the other
+eye's surroundings, for a hole over an eye. The source is found by wide surroundings (the face around an eye)
+and placed by close ones. The mirrored pixels there fill the hole, blended in the gradient domain (Poisson,
+`cv2.seamlessClone`) so that light and skin tone meet the hole's edge. It draws real eyes where the network
+still draws blurred ones, but only on faces seen from the front or nearly; the person judges the result and
+can undo it.
 
 Pixels outside the mask are returned bit-identical.
 """
@@ -26,6 +27,10 @@ MATCH_SIZE = 64  # matched first at most this many pixels across (the photo redu
 REFINE_SIZE = 256  # then again at up to this many, near the first match: a large photo's source lands on the pixel
 REFINE_TURN = range(-3, 4)  # degrees around the first match's angle (its ANGLES are 4° apart)
 ANGLES = range(-20, 21, 4)  # degrees the mirrored surroundings are turned: twice a head's tilt of ±10°
+# Where the face is found, the source is placed narrowed or widened too: a head turned a little aside shows its far
+# side narrower. Not while finding it: that took more of the development photos' holes, but each pose searched is
+# one more chance for hair or a wall to match, and it sent the sample photo's eye to the wall beside her.
+STRETCHES = (0.75, 0.87, 1.0, 1.15, 1.33)
 MIN_SCORE = 0.4  # below this correlation of the wide surroundings the match is a guess, not the other side of a face
 MIN_OVERLAP = 0.5  # a placement is judged only where this share of the surroundings lies over known pixels
 SEARCH = 16  # sideways, the source is looked for within 16 × the hole's size (vertically, the tilt's reach)
@@ -38,6 +43,7 @@ MAX_HOLES = 8  # each hole is matched on its own (up to about a second in a larg
 class MirrorMatch:
     score: float  # normalised correlation of the hole's wide surroundings with the source's, mirrored
     angle: float  # degrees the mirrored source is turned by
+    stretch: float  # how much wider (> 1) or narrower the source is than the hole's side, mirrored
     offset: tuple[float, float]  # (dx, dy) from the hole's centre to its source's, in photo pixels
 
 
@@ -95,19 +101,19 @@ def _match(image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, int]) 
     rise = int(np.tan(np.deg2rad(max(ANGLES) / 2 + 8)) * reach)
     area = max(0, tx0 - reach), max(0, ty0 - rise), min(width, tx1 + reach), min(height, ty1 + rise)
     coarse = _View(image, hole, wide, area, min(1.0, MATCH_SIZE / max(tx1 - tx0, ty1 - ty0)))
-    found = _search(coarse, ANGLES, x1 - x0)
+    found = _search(coarse, [(angle, 1.0) for angle in ANGLES], x1 - x0)
     if found is None or found[0] < MIN_SCORE:
         where = f"at ({(x0 + x1) // 2}, {(y0 + y1) // 2})"
         raise In2Error(
             f"No mirrored match for the hole {where}: mirror fill needs the other side of a face seen from the "
             "front (an eye for an eye). Fill it with the network instead (Inpaint)."
         )
-    score, angle, x, y = found
+    score, pose, x, y = found
     # Placed by the close surroundings at a finer scale, near where the match puts their centre: a coarse pixel is
     # 1/MATCH_SIZE of the wide surroundings, several photo pixels in a large photo (eyelashes out of place).
     # Only a few coarse pixels away: the choice stands.
     cx0, cy0, cx1, cy1 = close
-    (cx, cy), slack = _source(coarse, angle, x, y, (cx0 + cx1 - 1) / 2, (cy0 + cy1 - 1) / 2), 2 / coarse.scale + 2
+    (cx, cy), slack = _source(coarse, pose, x, y, (cx0 + cx1 - 1) / 2, (cy0 + cy1 - 1) / 2), 2 / coarse.scale + 2
     half_w, half_h = (cx1 - cx0) / 2 + slack, (cy1 - cy0) / 2 + slack
     near = (
         max(0, int(cx - half_w)),
@@ -117,28 +123,37 @@ def _match(image: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, int]) 
     )
     both = min(near[0], cx0), min(near[1], cy0), max(near[2], cx1), max(near[3], cy1)
     fine = _View(image, hole, close, both, min(1.0, REFINE_SIZE / max(cx1 - cx0, cy1 - cy0)), near)
-    refined = _search(fine, [angle + turn for turn in REFINE_TURN], x1 - x0)
+    poses = [(pose[0] + turn, stretch) for turn in REFINE_TURN for stretch in STRETCHES]
+    refined = _search(fine, poses, x1 - x0)
     view = coarse
     if refined is not None:
-        view, (_, angle, x, y) = fine, refined
+        view, (_, pose, x, y) = fine, refined
 
     # Resample the photo from the source found (a margin beyond the hole too: the blend takes its gradients across
     # the hole's edge).
     ry0, rx0, ry1, rx1 = _margin(box, hole.shape)
     gy, gx = np.mgrid[ry0:ry1, rx0:rx1].astype(np.float32)
-    map_x, map_y = (np.asarray(m, np.float32) for m in _source(view, angle, x, y, gx, gy))
+    map_x, map_y = (np.asarray(m, np.float32) for m in _source(view, pose, x, y, gx, gy))
     source = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     (sx, sy), (ox, oy) = view.photo_centre(x, y), view.photo_centre(*view.template_corner)
-    return MirrorMatch(score, float(angle), (float(sx - ox), float(sy - oy))), source
+    angle, stretch = (float(v) for v in pose)
+    return MirrorMatch(score, angle, stretch, (float(sx - ox), float(sy - oy))), source
 
 
-def _source(view: _View, angle: float, x: float, y: float, px, py):
-    """Where the photo points (px, py) on the hole's side come from: through the mirrored template turned by
-    `angle`, placed with its corner at (x, y) in the view."""
+def _posed(centre: tuple[float, float], pose: tuple[float, float]) -> np.ndarray:
+    """The 2 × 3 map that widens the template by `stretch` and turns it by `angle` (degrees), about `centre`."""
+    angle, stretch = pose
+    widen = np.array([[stretch, 0, (1 - stretch) * centre[0]], [0, 1, 0], [0, 0, 1]])
+    return cv2.getRotationMatrix2D(centre, angle, 1.0) @ widen
+
+
+def _source(view: _View, pose: tuple[float, float], x: float, y: float, px, py):
+    """Where the photo points (px, py) on the hole's side come from: through the mirrored template posed by
+    `pose` (angle, stretch), placed with its corner at (x, y) in the view."""
     tw, (left, top) = view.template_size[0], view.template_corner
     u = tw - 1 - (view.to_reduced(px, 0) - left)
     v = view.to_reduced(py, 1) - top
-    turn = cv2.getRotationMatrix2D(view.template_centre, angle, 1.0)
+    turn = _posed(view.template_centre, pose)
     return (
         view.to_photo(turn[0, 0] * u + turn[0, 1] * v + turn[0, 2] + x, 0),
         view.to_photo(turn[1, 0] * u + turn[1, 1] * v + turn[1, 2] + y, 1),
@@ -192,8 +207,9 @@ class _View:
         return self.to_photo(x + cx, 0), self.to_photo(y + cy, 1)
 
 
-def _search(view: _View, angles, hole_width: int) -> tuple[float, float, float, float] | None:
-    """The best placement (score, angle, x, y) in the view's window of its template turned by each of `angles`."""
+def _search(view: _View, poses, hole_width: int) -> tuple[float, tuple[float, float], float, float] | None:
+    """The best placement (score, pose, x, y) in the view's window of its template posed by each of `poses`
+    ((angle, stretch) pairs)."""
     (tw, th), (left, top), (wx0, wy0, wx1, wy1) = view.template_size, view.template_corner, view.window
     if wx1 - wx0 < tw or wy1 - wy0 < th:
         return None
@@ -205,8 +221,8 @@ def _search(view: _View, angles, hole_width: int) -> tuple[float, float, float, 
     whole, template_unknown = np.ones((th, tw), np.uint8), view.template_unknown.astype(np.uint8)
     area_unknown = unknown.astype(np.float32)
     best = None
-    for angle in angles:
-        turn = cv2.getRotationMatrix2D(view.template_centre, angle, 1.0)
+    for pose in poses:
+        angle, turn = pose[0], _posed(view.template_centre, pose)
         turned = cv2.warpAffine(view.template, turn, (tw, th), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         inside = cv2.warpAffine(whole, turn, (tw, th), flags=cv2.INTER_NEAREST) > 0
         missing = cv2.warpAffine(template_unknown, turn, (tw, th), flags=cv2.INTER_NEAREST) > 0
@@ -223,7 +239,7 @@ def _search(view: _View, angles, hole_width: int) -> tuple[float, float, float, 
         score = np.where(allowed, score, -np.inf)
         y, x = np.unravel_index(int(np.argmax(score)), score.shape)
         if best is None or score[y, x] > best[0]:
-            best = (float(score[y, x]), angle, x + wx0 + _peak(score[y, :], x), y + wy0 + _peak(score[:, x], y))
+            best = (float(score[y, x]), pose, x + wx0 + _peak(score[y, :], x), y + wy0 + _peak(score[:, x], y))
     return best
 
 
