@@ -18,17 +18,17 @@ def fine(image: np.ndarray, sigma: float = 1.0) -> np.ndarray:
     return image - cv2.GaussianBlur(image, (0, 0), sigma)
 
 
-def grainy_photo(strength: float, seed: int = 0) -> np.ndarray:
+def grainy_photo(strength: float, seed: int = 0, size: int = SIZE) -> np.ndarray:
     """A smooth colour ramp with sensor-like grain (luma and a little chroma) of `strength` levels."""
     rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32) * SIZE / size
     smooth = np.stack([90 + 0.4 * x, 110 + 0.3 * y, 70 + 0.2 * (x + y)], axis=2)
-    grain = rng.normal(0, strength, (SIZE, SIZE, 1)) + rng.normal(0, strength / 3, (SIZE, SIZE, 3))
+    grain = rng.normal(0, strength, (size, size, 1)) + rng.normal(0, strength / 3, (size, size, 3))
     return np.clip(smooth + grain, 0, 255).round().astype(np.uint8)
 
 
-def box_hole(top: int = 50, bottom: int = 110, left: int = 40, right: int = 120) -> np.ndarray:
-    hole = np.zeros((SIZE, SIZE), bool)
+def box_hole(top: int = 50, bottom: int = 110, left: int = 40, right: int = 120, size: int = SIZE) -> np.ndarray:
+    hole = np.zeros((size, size), bool)
     hole[top:bottom, left:right] = True
     return hole
 
@@ -40,10 +40,12 @@ def smooth_fill(photo: np.ndarray, hole: np.ndarray) -> np.ndarray:
     return result
 
 
-def test_the_fill_gets_the_grain_of_its_surroundings():
-    photo, hole = grainy_photo(8.0), box_hole()
+@pytest.mark.parametrize(("scale", "size"), [(2.0, SIZE), (24.0, 5 * SIZE)])
+def test_the_fill_gets_the_grain_of_its_surroundings(scale, size):
+    """At 2 photo pixels per working pixel, and at 24 (a large photo's hole: its blurs run on a reduced copy)."""
+    photo, hole = grainy_photo(8.0, size=size), box_hole(*(np.array([50, 110, 40, 120]) * size // SIZE), size=size)
     smooth = smooth_fill(photo, hole)
-    grained = match_grain(photo, smooth, hole, scale=2.0)
+    grained = match_grain(photo, smooth, hole, scale=scale)
     inner = cv2.erode(hole.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)  # the band looks across the edge
     around = fine(photo)[~hole].std()
     assert fine(smooth)[inner].std() < 0.3 * around  # the blurred fill had lost the grain
