@@ -42,7 +42,8 @@ def smooth_fill(photo: np.ndarray, hole: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize(("scale", "size"), [(2.0, SIZE), (24.0, 5 * SIZE)])
 def test_the_fill_gets_the_grain_of_its_surroundings(scale, size):
-    """At 2 photo pixels per working pixel, and at 24 (a large photo's hole: its blurs run on a reduced copy)."""
+    """At 2 photo pixels per working pixel, and at 24: a large photo's hole, whose blurs run on a reduced copy and
+    whose one-pixel grain only a pixel's band tells from coarser grain (drawn too coarse, it held half the band)."""
     photo, hole = grainy_photo(8.0, size=size), box_hole(*(np.array([50, 110, 40, 120]) * size // SIZE), size=size)
     smooth = smooth_fill(photo, hole)
     grained = match_grain(photo, smooth, hole, scale=scale)
